@@ -18,12 +18,16 @@
 //! The [`Kernel`] trait lists the operations the isolation engine's executor needs, so that the
 //! engine can be tested against an in-memory fake.
 
+pub mod conn;
 pub mod error;
 pub mod names;
+pub mod ops;
+pub mod parse;
 pub mod types;
 
 use std::net::IpAddr;
 
+pub use conn::{Netlink, NetlinkOptions};
 pub use error::{Error, ErrorKind, Result};
 pub use types::{Address, Family, HwAddr, Link, Nexthop, OperState, Route, Snapshot};
 

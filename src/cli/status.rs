@@ -1,0 +1,223 @@
+//! `rustyjack status`: interfaces, addresses and routes, as text or as the JSON of the contract.
+//!
+//! It costs three dumps (links, addresses, routes), whatever the number of interfaces.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::netlink::types::{protocol_name, route_type, scope_name, table};
+use crate::netlink::{Address, Kernel, Link, Netlink, NetlinkOptions, Route, Snapshot};
+
+#[derive(Debug, Serialize)]
+pub struct StatusJson {
+    pub interfaces: Vec<InterfaceJson>,
+    pub routes: Vec<RouteJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InterfaceJson {
+    pub name: String,
+    pub index: u32,
+    pub admin_up: bool,
+    pub oper_state: &'static str,
+    pub carrier: Option<bool>,
+    pub mac: Option<String>,
+    pub mtu: Option<u32>,
+    pub kind: Option<String>,
+    pub addresses: Vec<AddressJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AddressJson {
+    pub family: &'static str,
+    pub address: String,
+    pub prefix_len: u8,
+    pub peer: Option<String>,
+    pub scope: String,
+    pub flags: Vec<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RouteJson {
+    pub family: &'static str,
+    pub destination: String,
+    pub gateway: Option<String>,
+    pub interface: Option<String>,
+    pub metric: Option<u32>,
+    pub table: u32,
+    pub protocol: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nexthops: Vec<NexthopJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NexthopJson {
+    pub gateway: Option<String>,
+    pub interface: Option<String>,
+    pub weight: u16,
+}
+
+/// Reads the kernel state and prints it.
+pub async fn run(json: bool) -> anyhow::Result<u8> {
+    let netlink = Netlink::connect(NetlinkOptions::default())?;
+    let snapshot = netlink.snapshot().await?;
+    tracing::debug!(requests = netlink.requests_sent(), "status read");
+    let status = build(&snapshot);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&status)?);
+    } else {
+        print!("{}", render_text(&status));
+    }
+    Ok(0)
+}
+
+/// Builds the contract's JSON shape from a snapshot; routes of the local table are left out.
+pub fn build(snapshot: &Snapshot) -> StatusJson {
+    let names: HashMap<u32, &str> = snapshot
+        .links
+        .iter()
+        .map(|link| (link.index, link.name.as_str()))
+        .collect();
+    let mut by_link: HashMap<u32, Vec<AddressJson>> = HashMap::new();
+    for address in &snapshot.addresses {
+        by_link.entry(address.index).or_default().push(address_json(address));
+    }
+    let interfaces = snapshot
+        .links
+        .iter()
+        .map(|link| interface_json(link, by_link.remove(&link.index).unwrap_or_default()))
+        .collect();
+    let routes = snapshot
+        .routes
+        .iter()
+        .filter(|route| route.table != table::LOCAL && is_listed_type(route.kind))
+        .map(|route| route_json(route, &names))
+        .collect();
+    StatusJson { interfaces, routes }
+}
+
+/// Unicast routes plus the no-interface kinds (blackhole, unreachable, prohibit) that can stand in
+/// for a default; broadcast, local and multicast entries are the kernel's own bookkeeping.
+fn is_listed_type(kind: u8) -> bool {
+    matches!(
+        kind,
+        route_type::UNICAST | route_type::BLACKHOLE | route_type::UNREACHABLE | route_type::PROHIBIT
+    )
+}
+
+fn interface_json(link: &Link, addresses: Vec<AddressJson>) -> InterfaceJson {
+    InterfaceJson {
+        name: link.name.clone(),
+        index: link.index,
+        admin_up: link.admin_up,
+        oper_state: link.oper_state.as_str(),
+        carrier: link.carrier,
+        mac: link.mac.as_ref().map(ToString::to_string),
+        mtu: link.mtu,
+        kind: link.kind.clone(),
+        addresses,
+    }
+}
+
+fn address_json(address: &Address) -> AddressJson {
+    AddressJson {
+        family: address.family.as_str(),
+        address: address.local.to_string(),
+        prefix_len: address.prefix_len,
+        peer: address.peer.map(|peer| peer.to_string()),
+        scope: scope_name(address.scope),
+        flags: address.flag_names(),
+    }
+}
+
+fn route_json(route: &Route, names: &HashMap<u32, &str>) -> RouteJson {
+    let name = |index: u32| {
+        names
+            .get(&index)
+            .map(|name| name.to_string())
+            .unwrap_or_else(|| format!("#{index}"))
+    };
+    let destination = match route.destination {
+        Some(destination) => format!("{destination}/{}", route.dst_len),
+        None => "default".to_string(),
+    };
+    RouteJson {
+        family: route.family.as_str(),
+        destination,
+        gateway: route.gateway.map(|gateway| gateway.to_string()),
+        interface: route.oif.map(name),
+        metric: route.priority,
+        table: route.table,
+        protocol: protocol_name(route.protocol),
+        kind: type_name(route.kind),
+        nexthops: route
+            .nexthops
+            .iter()
+            .map(|hop| NexthopJson {
+                gateway: hop.gateway.map(|gateway| gateway.to_string()),
+                interface: Some(name(hop.oif)),
+                weight: hop.weight,
+            })
+            .collect(),
+    }
+}
+
+fn type_name(kind: u8) -> &'static str {
+    match kind {
+        route_type::UNICAST => "unicast",
+        route_type::BLACKHOLE => "blackhole",
+        route_type::UNREACHABLE => "unreachable",
+        route_type::PROHIBIT => "prohibit",
+        _ => "other",
+    }
+}
+
+/// Renders the status as text in the spirit of `ip -br addr` and `ip route`.
+pub fn render_text(status: &StatusJson) -> String {
+    let mut text = String::new();
+    for interface in &status.interfaces {
+        let admin = if interface.admin_up { "UP" } else { "DOWN" };
+        let _ = writeln!(
+            text,
+            "{:<16} {:<5} {:<15} {}",
+            interface.name,
+            admin,
+            interface.oper_state,
+            interface.mac.as_deref().unwrap_or("-")
+        );
+        for address in &interface.addresses {
+            let peer = address.peer.as_ref().map(|p| format!(" peer {p}")).unwrap_or_default();
+            let flags = address.flags.join(" ");
+            let _ = writeln!(
+                text,
+                "    {} {}{peer}/{} scope {} {flags}",
+                address.family, address.address, address.prefix_len, address.scope
+            );
+        }
+    }
+    let _ = writeln!(text, "routes:");
+    for route in &status.routes {
+        let _ = write!(text, "    {} {}", route.family, route.destination);
+        if route.kind != "unicast" {
+            let _ = write!(text, " {}", route.kind);
+        }
+        if let Some(gateway) = &route.gateway {
+            let _ = write!(text, " via {gateway}");
+        }
+        if let Some(interface) = &route.interface {
+            let _ = write!(text, " dev {interface}");
+        }
+        for hop in &route.nexthops {
+            let via = hop.gateway.as_deref().unwrap_or("-");
+            let dev = hop.interface.as_deref().unwrap_or("-");
+            let _ = write!(text, " nexthop via {via} dev {dev} weight {}", hop.weight);
+        }
+        let metric = route.metric.map(|m| m.to_string()).unwrap_or_else(|| "-".into());
+        let _ = writeln!(text, " table {} metric {metric} proto {}", route.table, route.protocol);
+    }
+    text
+}
