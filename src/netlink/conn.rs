@@ -78,6 +78,7 @@ impl Drop for Connection {
 
 struct Shared {
     options: NetlinkOptions,
+    timeout: Cell<Duration>,
     connection: RefCell<Option<Connection>>,
     requests: Cell<u64>,
 }
@@ -94,6 +95,7 @@ impl Netlink {
         let connection = open_connection()?;
         Ok(Netlink {
             shared: Rc::new(Shared {
+                timeout: Cell::new(options.timeout),
                 options,
                 connection: RefCell::new(Some(connection)),
                 requests: Cell::new(0),
@@ -106,9 +108,9 @@ impl Netlink {
         self.shared.requests.get()
     }
 
-    /// Returns the connection's settings.
-    pub fn options(&self) -> &NetlinkOptions {
-        &self.shared.options
+    /// Changes the reply deadline for the requests that follow.
+    pub fn set_timeout(&self, timeout: Duration) {
+        self.shared.timeout.set(timeout);
     }
 
     /// Sends a change request with NLM_F_ACK and waits for the acknowledgement.
@@ -232,7 +234,7 @@ impl Netlink {
                 return Err(ErrorKind::Closed);
             }
         };
-        let timeout = self.shared.options.timeout;
+        let timeout = self.shared.timeout.get();
         let mut interrupted = false;
         loop {
             let next = match tokio::time::timeout(timeout, replies.next()).await {
@@ -373,5 +375,35 @@ mod tests {
         let mut payload = vec![16, 0, 0, 0, 16, 0, 5, 0, 1, 0, 0, 0, 0, 0, 0, 0];
         payload.extend_from_slice(&[40, 0, 1, 0, b'x']);
         assert_eq!(extended_ack_text(NLM_F_ACK_TLVS | NLM_F_CAPPED, &payload), None);
+    }
+}
+
+#[cfg(test)]
+mod kernel_tests {
+    use super::*;
+    use netlink_packet_core::NLM_F_ECHO;
+    use netlink_packet_route::link::LinkMessage;
+
+    /// A message without NLM_F_REQUEST is ignored by the kernel (netlink_rcv_skb), so a request
+    /// sent with only NLM_F_ECHO never gets a reply: the stand-in for a hung kernel. It reads and
+    /// changes nothing, so it is safe in the machine's own namespace.
+    #[test]
+    fn silent_kernel_ends_in_timeout_then_recovers() {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        tokio::task::LocalSet::new().block_on(&runtime, async {
+            let netlink = Netlink::connect(NetlinkOptions::default()).unwrap();
+            netlink.set_timeout(Duration::from_millis(200));
+            let message = RouteNetlinkMessage::GetLink(LinkMessage::default());
+            let result = netlink.exchange(NLM_F_ECHO, message, |_| Ok(())).await;
+            assert!(matches!(result, Err(ErrorKind::Timeout(_))));
+
+            let error = Error::new("link_list", "dump", ErrorKind::Timeout(Duration::from_millis(200)));
+            assert_eq!(error.to_string(), "link_list dump: timed out after 200 ms");
+            assert!(netlink.shared.connection.borrow().is_none(), "timed-out connection dropped");
+
+            netlink.set_timeout(Duration::from_secs(2));
+            let links = netlink.link_list().await.unwrap();
+            assert!(!links.is_empty(), "a fresh connection serves the next request");
+        });
     }
 }
