@@ -20,6 +20,7 @@
 
 pub mod conn;
 pub mod error;
+pub mod monitor;
 pub mod names;
 pub mod ops;
 pub mod parse;
