@@ -62,11 +62,8 @@ fn br_12_overrun_reported_and_socket_survives() {
         // IPv6 finishes each address in a kernel work item (addrconf), so notifications keep
         // coming after `ip` returns: read until the kernel has been quiet for 300 ms.
         let mut events = Vec::new();
-        loop {
-            match tokio::time::timeout(Duration::from_millis(300), monitor.next()).await {
-                Ok(batch) => events.extend(batch.unwrap()),
-                Err(_) => break,
-            }
+        while let Ok(batch) = tokio::time::timeout(Duration::from_millis(300), monitor.next()).await {
+            events.extend(batch.unwrap());
         }
         assert!(events.contains(&Event::Overrun), "no overrun among {} events", events.len());
         let delivered = events.iter().filter(|e| matches!(e, Event::AddressNew(_))).count();

@@ -182,3 +182,144 @@ pub fn address_family(family: Family) -> AddressFamily {
         Family::Inet6 => AddressFamily::Inet6,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Parsing of captured kernel replies; `testdata/README.md` lists the commands behind them.
+
+    use super::*;
+    use crate::netlink::monitor::{Event, decode_datagram};
+    use crate::netlink::types::{addr_flags, route_type};
+
+    fn events(hex: &str) -> Vec<Event> {
+        hex.lines().flat_map(|line| decode_datagram(&bytes(line))).collect()
+    }
+
+    fn bytes(hex: &str) -> Vec<u8> {
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    fn links() -> Vec<Link> {
+        events(include_str!("testdata/links.hex"))
+            .into_iter()
+            .map(|event| match event {
+                Event::LinkNew(link) => link,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect()
+    }
+
+    fn addresses() -> Vec<Address> {
+        events(include_str!("testdata/addrs.hex"))
+            .into_iter()
+            .map(|event| match event {
+                Event::AddressNew(address) => address,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect()
+    }
+
+    fn routes() -> Vec<Route> {
+        events(include_str!("testdata/routes.hex"))
+            .into_iter()
+            .map(|event| match event {
+                Event::RouteNew(route) => route,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tun_link_has_no_mac() {
+        let links = links();
+        let tun = links.iter().find(|link| link.name == "tun0").unwrap();
+        assert_eq!(tun.index, 4);
+        assert_eq!(tun.mac, None);
+        assert_eq!(tun.link_type, 65534);
+        assert_eq!(tun.kind.as_deref(), Some("tun"));
+        assert!(tun.admin_up);
+        assert!(!tun.lower_up);
+        assert!(!tun.is_running());
+    }
+
+    #[test]
+    fn veth_link_fields() {
+        let links = links();
+        let v0 = links.iter().find(|link| link.name == "v0").unwrap();
+        assert_eq!(v0.index, 3);
+        assert_eq!(v0.mac.as_ref().unwrap().to_string(), "0e:ef:60:d1:4b:9f");
+        assert_eq!(v0.oper_state, OperState::Up);
+        assert_eq!(v0.carrier, Some(true));
+        assert_eq!(v0.mtu, Some(1500));
+        assert!(v0.is_running());
+        let lo = links.iter().find(|link| link.name == "lo").unwrap();
+        assert!(lo.is_loopback());
+        assert!(!lo.admin_up);
+    }
+
+    #[test]
+    fn peer_address_local_from_ifa_local() {
+        let addresses = addresses();
+        let peer = addresses.iter().find(|a| a.local == ip("192.0.2.1")).unwrap();
+        assert_eq!(peer.peer, Some(ip("192.0.2.2")));
+        assert_eq!(peer.prefix_len, 32);
+        assert_eq!(peer.wire_address, Some(ip("192.0.2.2")));
+    }
+
+    #[test]
+    fn local_only_address_kept() {
+        let addresses = addresses();
+        let tun = addresses.iter().find(|a| a.index == 4).unwrap();
+        assert_eq!(tun.local, ip("198.51.100.1"));
+        assert_eq!(tun.peer, None);
+        assert_eq!(tun.wire_address, None);
+    }
+
+    #[test]
+    fn flags_above_eight_bits_from_ifa_flags() {
+        let addresses = addresses();
+        let plain = addresses.iter().find(|a| a.local == ip("192.0.2.5")).unwrap();
+        assert_ne!(plain.flags & addr_flags::NOPREFIXROUTE, 0);
+        assert_ne!(plain.flags & addr_flags::PERMANENT, 0);
+        assert_eq!(plain.flag_names(), vec!["permanent", "noprefixroute"]);
+    }
+
+    #[test]
+    fn table_id_from_rta_table() {
+        let routes = routes();
+        let wireguard = routes.iter().find(|r| r.table == 51820).unwrap();
+        assert!(wireguard.is_default());
+        assert_eq!(wireguard.destination, None);
+        assert_eq!(wireguard.gateway, Some(ip("192.0.2.2")));
+        assert_eq!(wireguard.oif, Some(3));
+        assert!(!routes.iter().any(|r| r.table == 252));
+    }
+
+    #[test]
+    fn multipath_lists_each_nexthop() {
+        let routes = routes();
+        let multipath = routes.iter().find(|r| !r.nexthops.is_empty()).unwrap();
+        assert_eq!(multipath.destination, Some(ip("203.0.113.0")));
+        assert_eq!(multipath.oif, None);
+        let hops: Vec<_> = multipath.nexthops.iter().map(|h| (h.oif, h.gateway, h.weight)).collect();
+        assert_eq!(hops, vec![(3, Some(ip("192.0.2.2")), 2), (4, None, 1)]);
+        assert!(multipath.uses_link(4));
+    }
+
+    #[test]
+    fn device_only_default_has_scope_link() {
+        let routes = routes();
+        let tun = routes.iter().find(|r| r.is_default() && r.oif == Some(4)).unwrap();
+        assert_eq!(tun.gateway, None);
+        assert_eq!(tun.scope, 253);
+        assert_eq!(tun.priority, Some(50));
+        assert_eq!(tun.kind, route_type::UNICAST);
+    }
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs the whole test suite as root: unit and kernel tests (each in a network namespace it
+# creates itself), then the aarch64 release binary under qemu-aarch64 in a throwaway namespace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "test.sh: run as root; the kernel tests create network namespaces" >&2
+    exit 2
+fi
+scripts/setup.sh
+cargo test --all-targets
