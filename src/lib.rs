@@ -14,4 +14,6 @@
 //! - `config`: the TOML configuration, read raw and then validated.
 //! - `cli`: the command line; `main.rs` only parses arguments and prints errors.
 
+pub mod config;
+pub mod isolation;
 pub mod netlink;
