@@ -15,4 +15,6 @@
 //! - `cli`: the command line; `main.rs` only parses arguments and prints errors.
 
 pub mod cli;
+pub mod config;
+pub mod isolation;
 pub mod netlink;

@@ -79,7 +79,17 @@ mod tests {
 
     #[test]
     fn link_name_rejects_bad_names() {
-        for name in ["", "a234567890123456", "a/b", "a:b", "a b", "a\tb", "a\0b", ".", ".."] {
+        for name in [
+            "",
+            "a234567890123456",
+            "a/b",
+            "a:b",
+            "a b",
+            "a\tb",
+            "a\0b",
+            ".",
+            "..",
+        ] {
             let err = check_link_name("test", name).unwrap_err();
             assert!(err.is_invalid_argument(), "{name:?}");
         }
@@ -99,7 +109,13 @@ mod tests {
             parse_mac("t", "02:00:00:00:00:0a").unwrap(),
             HwAddr(vec![2, 0, 0, 0, 0, 10])
         );
-        for bad in ["02:00:00:00:00", "02:00:00:00:00:00:00", "zz:00:00:00:00:00", "", "020:0:0:0:0:0"] {
+        for bad in [
+            "02:00:00:00:00",
+            "02:00:00:00:00:00:00",
+            "zz:00:00:00:00:00",
+            "",
+            "020:0:0:0:0:0",
+        ] {
             assert!(parse_mac("t", bad).is_err(), "{bad}");
         }
     }

@@ -1,0 +1,2 @@
+//! The isolation engine, its executor and the saved selection.
+pub mod state;
