@@ -40,24 +40,45 @@ impl Lab {
         add(eth0, "192.0.2.10/24");
         add(wlan0, "198.51.100.10/24");
         add(wlan0, "2001:db8:1::10/64");
-        route(with_metric(fake::route("default", Some("198.51.100.1"), wlan0), 600));
+        route(with_metric(
+            fake::route("default", Some("198.51.100.1"), wlan0),
+            600,
+        ));
         route(fake::route("default6", Some("2001:db8:1::1"), wlan0));
         add(usb0, "203.0.113.5/24");
         add(usb0, "203.0.113.6/24");
         add(usb0, "203.0.113.5/32");
-        route(in_table(fake::route("default", Some("203.0.113.1"), usb0), 100));
-        route(in_table(fake::route("198.18.0.0/15", Some("203.0.113.1"), usb0), 51820));
+        route(in_table(
+            fake::route("default", Some("203.0.113.1"), usb0),
+            100,
+        ));
+        route(in_table(
+            fake::route("198.18.0.0/15", Some("203.0.113.1"), usb0),
+            51820,
+        ));
         add(tun0, "198.51.100.200/32");
         route(with_metric(fake::route("default", None, tun0), 50));
         route(with_metric(fake::route("default6", None, tun0), 50));
         add(wg0, "192.0.2.200/32");
         route(in_table(fake::route("default", None, wg0), 51820));
         route(in_table(fake::route("default6", None, wg0), 51820));
-        route(in_table(fake::unroutable("default", route_type::BLACKHOLE), 200));
+        route(in_table(
+            fake::unroutable("default", route_type::BLACKHOLE),
+            200,
+        ));
 
         let keep = KeepSet::new(["wg*"]).unwrap();
         let engine = Engine::new(selection.map(str::to_string), keep);
-        Lab { kernel, engine, now: Instant::now(), eth0, wlan0, usb0, tun0, wg0 }
+        Lab {
+            kernel,
+            engine,
+            now: Instant::now(),
+            eth0,
+            wlan0,
+            usb0,
+            tun0,
+            wg0,
+        }
     }
 
     fn enforce(&mut self) -> Report {
@@ -77,12 +98,20 @@ impl Lab {
     }
 
     fn addresses_on(&self, index: u32) -> usize {
-        self.snapshot().addresses.iter().filter(|a| a.index == index).count()
+        self.snapshot()
+            .addresses
+            .iter()
+            .filter(|a| a.index == index)
+            .count()
     }
 
     fn routes_through(&self, index: u32) -> Vec<Route> {
         let snapshot = self.snapshot();
-        snapshot.routes.into_iter().filter(|r| r.uses_link(index)).collect()
+        snapshot
+            .routes
+            .into_iter()
+            .filter(|r| r.uses_link(index))
+            .collect()
     }
 
     fn has_event(&self, text: &str) -> bool {
@@ -90,7 +119,11 @@ impl Lab {
     }
 
     fn ops_of(&self, kind: OpKind) -> Vec<Op> {
-        self.kernel.ops().into_iter().filter(|op| op.kind() == kind).collect()
+        self.kernel
+            .ops()
+            .into_iter()
+            .filter(|op| op.kind() == kind)
+            .collect()
     }
 }
 
@@ -99,10 +132,13 @@ fn in_table(route: Route, table: u32) -> Route {
 }
 
 fn with_metric(route: Route, metric: u32) -> Route {
-    Route { priority: Some(metric), ..route }
+    Route {
+        priority: Some(metric),
+        ..route
+    }
 }
 
-/// A lab selected on `eth0` and enforced once, with the op log cleared.
+/// Builds a lab selected on `eth0` and enforced once, with the op log cleared.
 fn online() -> Lab {
     let mut lab = Lab::new(Some("eth0"));
     lab.enforce();
@@ -166,7 +202,11 @@ mod isolating {
         sorted.sort();
         assert_eq!(ranks, sorted, "{:?}", plan.actions);
         assert_eq!(plan.actions.last(), Some(&Action::LinkUp(lab.eth0)));
-        let ups = plan.actions.iter().filter(|a| matches!(a, Action::LinkUp(_))).count();
+        let ups = plan
+            .actions
+            .iter()
+            .filter(|a| matches!(a, Action::LinkUp(_)))
+            .count();
         assert_eq!(ups, 1);
     }
 
@@ -176,11 +216,14 @@ mod isolating {
 
         let report = lab.enforce();
 
-        assert!(report.holds, "{:?}", report.violations);
+        assert!(report.satisfied, "{:?}", report.violations);
         for index in [lab.wlan0, lab.usb0, lab.tun0] {
             assert!(!lab.is_up(index), "link {index} still up");
             assert_eq!(lab.addresses_on(index), 0, "link {index} has addresses");
-            assert!(lab.routes_through(index).is_empty(), "link {index} has routes");
+            assert!(
+                lab.routes_through(index).is_empty(),
+                "link {index} has routes"
+            );
         }
         assert!(lab.is_up(lab.eth0));
         assert_eq!(report.state, State::Online);
@@ -193,12 +236,21 @@ mod isolating {
         lab.enforce();
 
         let ops = lab.kernel.ops();
-        let first_up = ops.iter().position(|op| op.kind() == OpKind::LinkUp).unwrap();
+        let first_up = ops
+            .iter()
+            .position(|op| op.kind() == OpKind::LinkUp)
+            .unwrap();
         assert_eq!(ops[first_up], Op::LinkUp(lab.eth0));
         assert_eq!(lab.ops_of(OpKind::LinkUp).len(), 1);
         assert!(ops[first_up..].iter().all(|op| op.kind() == OpKind::LinkUp));
-        let last_down = ops.iter().rposition(|op| op.kind() == OpKind::LinkDown).unwrap();
-        let first_del = ops.iter().position(|op| op.kind() == OpKind::AddrDel).unwrap();
+        let last_down = ops
+            .iter()
+            .rposition(|op| op.kind() == OpKind::LinkDown)
+            .unwrap();
+        let first_del = ops
+            .iter()
+            .position(|op| op.kind() == OpKind::AddrDel)
+            .unwrap();
         assert!(last_down < first_del);
     }
 
@@ -218,8 +270,16 @@ mod isolating {
         lab.enforce();
 
         let routes = lab.snapshot().routes;
-        assert!(!routes.iter().any(|r| r.table == 100 && r.uses_link(lab.usb0)));
-        assert!(!routes.iter().any(|r| r.table == 51820 && r.uses_link(lab.usb0)));
+        assert!(
+            !routes
+                .iter()
+                .any(|r| r.table == 100 && r.uses_link(lab.usb0))
+        );
+        assert!(
+            !routes
+                .iter()
+                .any(|r| r.table == 51820 && r.uses_link(lab.usb0))
+        );
     }
 
     #[test]
@@ -258,7 +318,12 @@ mod isolating {
             .filter(|r| r.kind == route_type::BLACKHOLE && r.is_default() && r.table == 200)
             .count();
         assert_eq!(blackholes, 1);
-        assert!(!lab.kernel.ops().iter().any(|op| matches!(op, Op::RouteDel(r) if r.kind == route_type::BLACKHOLE)));
+        assert!(
+            !lab.kernel
+                .ops()
+                .iter()
+                .any(|op| matches!(op, Op::RouteDel(r) if r.kind == route_type::BLACKHOLE))
+        );
     }
 
     #[test]
@@ -272,7 +337,9 @@ mod isolating {
             .ops_of(OpKind::AddrDel)
             .into_iter()
             .filter_map(|op| match op {
-                Op::AddrDel(a) if a.index == lab.usb0 => Some(format!("{}/{}", a.local, a.prefix_len)),
+                Op::AddrDel(a) if a.index == lab.usb0 => {
+                    Some(format!("{}/{}", a.local, a.prefix_len))
+                }
                 _ => None,
             })
             .collect();
@@ -303,7 +370,10 @@ mod isolating {
         let mut lab = Lab::new(Some("eth0"));
         lab.kernel.set_admin(lab.eth0, true);
         lab.kernel
-            .add_route(with_metric(fake::route("default", Some("192.0.2.1"), lab.eth0), 100))
+            .add_route(with_metric(
+                fake::route("default", Some("192.0.2.1"), lab.eth0),
+                100,
+            ))
             .unwrap();
         let addresses = lab.addresses_on(lab.eth0);
         let routes = lab.routes_through(lab.eth0);
@@ -346,7 +416,7 @@ mod waiting_for_uplink {
         let report = lab.enforce();
 
         assert_eq!(report.state, State::WaitingForUplink);
-        assert!(report.holds, "{:?}", report.violations);
+        assert!(report.satisfied, "{:?}", report.violations);
         assert!(lab.ops_of(OpKind::LinkUp).is_empty());
         for index in [lab.eth0, lab.wlan0, lab.usb0, lab.tun0] {
             assert!(!lab.is_up(index));
@@ -361,7 +431,9 @@ mod waiting_for_uplink {
         lab.kernel.clear_ops();
 
         let eth1 = lab.kernel.add_link("eth1");
-        lab.kernel.add_address(fake::address(eth1, "192.0.2.50/24")).unwrap();
+        lab.kernel
+            .add_address(fake::address(eth1, "192.0.2.50/24"))
+            .unwrap();
         let report = lab.enforce();
 
         assert_eq!(lab.kernel.ops(), vec![Op::LinkUp(eth1)]);
@@ -374,12 +446,19 @@ mod waiting_for_uplink {
     fn waiting_for_uplink_rfkill_waits_for_link_event() {
         let mut lab = Lab::new(Some("wlan0"));
         lab.kernel.set_admin(lab.wlan0, false);
-        lab.kernel.fail(OpKind::LinkUp, lab.wlan0, errno::ERFKILL, None);
+        lab.kernel
+            .fail(OpKind::LinkUp, lab.wlan0, errno::ERFKILL, None);
 
         let report = lab.enforce();
 
         assert_eq!(report.state, State::WaitingForUplink);
-        assert_eq!(lab.engine.view().failures, vec![("wlan0".to_string(), "uplink unavailable (rfkill)".to_string())]);
+        assert_eq!(
+            lab.engine.view().failures,
+            vec![(
+                "wlan0".to_string(),
+                "uplink unavailable (rfkill)".to_string()
+            )]
+        );
         assert_eq!(report.next_check, None);
         assert!(!lab.is_up(lab.eth0));
 
@@ -431,15 +510,19 @@ mod online {
     fn online_rogue_default_removed() {
         let mut lab = online();
         lab.kernel.set_admin(lab.wlan0, true);
-        lab.kernel.add_address(fake::address(lab.wlan0, "198.51.100.10/24")).unwrap();
+        lab.kernel
+            .add_address(fake::address(lab.wlan0, "198.51.100.10/24"))
+            .unwrap();
         let rogue = with_metric(fake::route("default", Some("198.51.100.1"), lab.wlan0), 600);
         lab.kernel.add_route(rogue).unwrap();
 
         let report = lab.enforce();
 
-        assert!(report.holds, "{:?}", report.violations);
+        assert!(report.satisfied, "{:?}", report.violations);
         assert!(!lab.is_up(lab.wlan0));
-        assert!(lab.has_event("wlan0: route default via 198.51.100.1 dev wlan0 table 254 metric 600 removed"));
+        assert!(lab.has_event(
+            "wlan0: route default via 198.51.100.1 dev wlan0 table 254 metric 600 removed"
+        ));
         assert!(lab.has_event("wlan0: link was up, set down"));
         assert!(lab.has_event("wlan0: address 198.51.100.10/24 removed"));
         // Link up, address, its local and prefix routes, and the default route.
@@ -465,13 +548,16 @@ mod online {
     fn online_multipath_with_isolated_nexthop_removed() {
         let mut lab = online();
         lab.kernel.set_admin(lab.wlan0, true);
-        let multipath = fake::multipath("default", &[("192.0.2.1", lab.eth0), ("198.51.100.1", lab.wlan0)]);
+        let multipath = fake::multipath(
+            "default",
+            &[("192.0.2.1", lab.eth0), ("198.51.100.1", lab.wlan0)],
+        );
         let multipath = in_table(multipath, 100);
         lab.kernel.add_route(multipath.clone()).unwrap();
 
         let report = lab.enforce();
 
-        assert!(report.holds, "{:?}", report.violations);
+        assert!(report.satisfied, "{:?}", report.violations);
         assert!(lab.kernel.ops().contains(&Op::RouteDel(multipath.clone())));
         assert!(!lab.snapshot().routes.contains(&multipath));
         assert!(lab.is_up(lab.eth0));
@@ -504,14 +590,16 @@ mod online {
 
         assert!(lab.kernel.ops().is_empty());
         assert!(lab.is_up(lab.tun0));
-        assert!(report.holds);
+        assert!(report.satisfied);
     }
 
     #[test]
     fn online_vanished_link_counts_as_isolated() {
         let mut lab = online();
         lab.kernel.set_admin(lab.wlan0, true);
-        lab.kernel.add_address(fake::address(lab.wlan0, "198.51.100.10/24")).unwrap();
+        lab.kernel
+            .add_address(fake::address(lab.wlan0, "198.51.100.10/24"))
+            .unwrap();
         let plan = lab.engine.plan(&lab.snapshot(), lab.now);
         assert!(plan.actions.contains(&Action::LinkDown(lab.wlan0)));
 
@@ -524,7 +612,7 @@ mod online {
         assert!(lab.engine.failures().is_empty());
         let report = lab.enforce();
         assert!(report.failures.is_empty());
-        assert!(report.holds);
+        assert!(report.satisfied);
         assert_eq!(report.state, State::Online);
     }
 
@@ -551,7 +639,7 @@ mod online {
         assert_eq!(lab.kernel.ops(), vec![Op::LinkDown(eth2)]);
         assert_eq!(lab.engine.corrected_leaks(), 1);
         assert!(lab.has_event("eth2: new interface, isolating"));
-        assert!(report.holds);
+        assert!(report.satisfied);
     }
 
     #[test]
@@ -583,7 +671,8 @@ mod degraded {
     #[test]
     fn degraded_ebusy_retried_with_backoff() {
         let mut lab = Lab::new(Some("eth0"));
-        lab.kernel.fail(OpKind::LinkDown, lab.wlan0, errno::EBUSY, Some(2));
+        lab.kernel
+            .fail(OpKind::LinkDown, lab.wlan0, errno::EBUSY, Some(2));
         let start = lab.now;
 
         let report = lab.enforce();
@@ -595,7 +684,10 @@ mod degraded {
         lab.advance(50);
         lab.kernel.clear_ops();
         lab.enforce();
-        assert!(lab.ops_of(OpKind::LinkDown).is_empty(), "retried before the deadline");
+        assert!(
+            lab.ops_of(OpKind::LinkDown).is_empty(),
+            "retried before the deadline"
+        );
 
         lab.advance(50);
         let report = lab.enforce();
@@ -613,19 +705,31 @@ mod degraded {
     #[test]
     fn degraded_failures_never_bring_others_up() {
         let mut lab = Lab::new(Some("eth0"));
-        lab.kernel.fail(OpKind::LinkDown, lab.wlan0, errno::EBUSY, None);
-        lab.kernel.fail(OpKind::LinkDown, lab.usb0, errno::EPERM, None);
-        lab.kernel.fail(OpKind::AddrDel, lab.tun0, errno::EBUSY, None);
+        lab.kernel
+            .fail(OpKind::LinkDown, lab.wlan0, errno::EBUSY, None);
+        lab.kernel
+            .fail(OpKind::LinkDown, lab.usb0, errno::EPERM, None);
+        lab.kernel
+            .fail(OpKind::AddrDel, lab.tun0, errno::EBUSY, None);
 
         let report = lab.enforce();
 
         assert_eq!(report.state, State::Degraded);
         assert_eq!(lab.ops_of(OpKind::LinkUp), vec![Op::LinkUp(lab.eth0)]);
         let ops = lab.kernel.ops();
-        let up = ops.iter().position(|op| *op == Op::LinkUp(lab.eth0)).unwrap();
-        let last_down = ops.iter().rposition(|op| op.kind() == OpKind::LinkDown).unwrap();
+        let up = ops
+            .iter()
+            .position(|op| *op == Op::LinkUp(lab.eth0))
+            .unwrap();
+        let last_down = ops
+            .iter()
+            .rposition(|op| op.kind() == OpKind::LinkDown)
+            .unwrap();
         assert!(last_down < up);
-        assert!(!lab.is_up(lab.tun0), "tun0 down although its address delete fails");
+        assert!(
+            !lab.is_up(lab.tun0),
+            "tun0 down although its address delete fails"
+        );
         assert_eq!(lab.addresses_on(lab.usb0), 0);
         assert!(lab.routes_through(lab.wlan0).is_empty());
     }
@@ -633,7 +737,8 @@ mod degraded {
     #[test]
     fn degraded_view_lists_each_failure() {
         let mut lab = Lab::new(Some("eth0"));
-        lab.kernel.fail(OpKind::LinkDown, lab.wlan0, errno::EBUSY, None);
+        lab.kernel
+            .fail(OpKind::LinkDown, lab.wlan0, errno::EBUSY, None);
 
         lab.enforce();
 
@@ -641,23 +746,35 @@ mod degraded {
         assert_eq!(view.state, State::Degraded);
         assert_eq!(view.failures.len(), 1);
         assert_eq!(view.failures[0].0, "wlan0");
-        assert!(view.failures[0].1.starts_with("link down failed: "), "{}", view.failures[0].1);
-        assert!(view.failures[0].1.ends_with("(attempt 1)"), "{}", view.failures[0].1);
+        assert!(
+            view.failures[0].1.starts_with("link down failed: "),
+            "{}",
+            view.failures[0].1
+        );
+        assert!(
+            view.failures[0].1.ends_with("(attempt 1)"),
+            "{}",
+            view.failures[0].1
+        );
         assert!(lab.engine.failures()[0].errno == Some(errno::EBUSY));
     }
 
     #[test]
     fn degraded_not_found_yet_still_listed() {
         let mut lab = Lab::new(Some("eth0"));
-        lab.kernel.fail(OpKind::AddrDel, lab.usb0, errno::EADDRNOTAVAIL, None);
+        lab.kernel
+            .fail(OpKind::AddrDel, lab.usb0, errno::EADDRNOTAVAIL, None);
 
         let report = lab.enforce();
 
         assert_eq!(report.state, State::Degraded);
-        assert!(!report.holds);
+        assert!(!report.satisfied);
         let failure = &report.failures[0];
         assert_eq!(failure.link, "usb0");
-        assert_eq!(failure.error, "still listed after the kernel reported it not found");
+        assert_eq!(
+            failure.error,
+            "still listed after the kernel reported it not found"
+        );
     }
 
     #[test]
@@ -688,9 +805,15 @@ mod check {
         assert!(lines.contains(&"wlan0: link is up".to_string()));
         assert!(lines.contains(&"eth0: uplink is down".to_string()));
         assert!(lines.contains(&"usb0: address 203.0.113.5/32 present".to_string()));
-        assert!(lines.contains(&"usb0: route 198.18.0.0/15 via 203.0.113.1 dev usb0 table 51820 uses it".to_string()));
+        assert!(lines.contains(
+            &"usb0: route 198.18.0.0/15 via 203.0.113.1 dev usb0 table 51820 uses it".to_string()
+        ));
         assert!(lines.contains(&"wlan0: default via 198.51.100.1 dev wlan0 table 254 metric 600 leaves through it, which is not the uplink".to_string()));
-        assert!(!lines.iter().any(|line| line.starts_with("wg0") || line.starts_with("lo")));
+        assert!(
+            !lines
+                .iter()
+                .any(|line| line.starts_with("wg0") || line.starts_with("lo"))
+        );
     }
 
     #[test]
@@ -712,6 +835,15 @@ mod check {
         .iter()
         .map(ToString::to_string)
         .collect();
-        assert_eq!(names, ["unselected", "isolating", "waiting for uplink", "online", "degraded"]);
+        assert_eq!(
+            names,
+            [
+                "unselected",
+                "isolating",
+                "waiting for uplink",
+                "online",
+                "degraded"
+            ]
+        );
     }
 }

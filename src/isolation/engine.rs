@@ -7,7 +7,7 @@
 //!
 //! Plans put every link-down first, then address deletes, then route deletes, and bring up the
 //! selected uplink last, so the uplink only comes up after the other links were at least attempted.
-//! Every action stands alone: a failed step does not stop the others, and no action ever brings a
+//! Each action is independent: a failed step does not stop the others, and no action ever brings a
 //! link other than the uplink up.
 //!
 //! A failed action is retried with exponential backoff from 100 ms up to 30 s, measured from the
@@ -38,7 +38,7 @@ use crate::netlink::{Address, Error, Route, Snapshot};
 /// Delay before the first retry of a failed action; each further failure doubles it.
 pub const FIRST_RETRY: Duration = Duration::from_millis(100);
 
-/// Longest delay between two retries of a failed action.
+/// Maximum delay between two retries of a failed action.
 pub const MAX_RETRY: Duration = Duration::from_secs(30);
 
 /// Number of recent events kept for the UI.
@@ -79,7 +79,7 @@ impl fmt::Display for State {
     }
 }
 
-/// One kernel change the engine asks for.
+/// One kernel change the engine requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Set a managed link administratively down, like `ip link set dev X down`.
@@ -165,7 +165,7 @@ impl Failure {
     }
 }
 
-/// What the UI shows about isolation.
+/// Isolation status for the UI.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineView {
     pub state: State,
@@ -191,7 +191,7 @@ pub struct Engine {
     /// Corrections each managed link needed in the latest snapshot; `None` before the baseline.
     seen: Option<BTreeMap<u32, Vec<Action>>>,
     failures: Vec<Failure>,
-    /// Deletes the kernel answered with "not found", to be confirmed by the next snapshot.
+    /// Deletes the kernel reported as "not found", to be confirmed by the next snapshot.
     unconfirmed: Vec<Action>,
     corrected_leaks: u64,
     isolated: usize,
@@ -322,7 +322,7 @@ impl Engine {
 
     /// Records the result of applying `action` at `now`.
     ///
-    /// A "not found" answer counts as success until the next snapshot shows otherwise.
+    /// A "not found" error counts as success until the next snapshot shows otherwise.
     pub fn record(&mut self, action: &Action, result: &Result<(), Error>, now: Instant) {
         match result {
             Ok(()) => self.forget_failure(action),
@@ -579,7 +579,7 @@ impl Engine {
         self.set_state(state);
     }
 
-    /// Returns true when the uplink is admin up, running, and holds a usable address.
+    /// Returns true when the uplink is admin up, running, and has a usable address.
     fn is_uplink_online(&self, snapshot: &Snapshot) -> bool {
         let Some(uplink) = self.uplink_index.and_then(|index| snapshot.link(index)) else {
             return false;
@@ -625,7 +625,7 @@ fn leak_text(violation: &Violation) -> String {
         Violation::Address { name, address } => {
             format!("{name}: address {} removed", address_text(address))
         }
-        Violation::Route { name, shown, .. } => format!("{name}: route {shown} removed"),
+        Violation::Route { name, printed, .. } => format!("{name}: route {printed} removed"),
         Violation::UplinkDown { name, .. } => format!("{name}: uplink was down, set up"),
     }
 }

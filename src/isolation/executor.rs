@@ -19,7 +19,7 @@ pub const MAX_ROUNDS: usize = 4;
 pub struct Report {
     pub state: State,
     /// True when the last snapshot has no violation of isolation.
-    pub holds: bool,
+    pub satisfied: bool,
     pub violations: Vec<Violation>,
     /// Failed actions waiting for a retry, one per action.
     pub failures: Vec<Failure>,
@@ -81,7 +81,7 @@ fn report(
     let violations = engine.violations(snapshot);
     Report {
         state: engine.state(),
-        holds: violations.is_empty(),
+        satisfied: violations.is_empty(),
         violations,
         failures: engine.failures().to_vec(),
         attempted,

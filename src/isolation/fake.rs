@@ -4,8 +4,9 @@
 //! sysctls (Documentation/networking/ip-sysctl.rst):
 //!
 //! - setting a link down removes its IPv6 addresses (`keep_addr_on_down=0`) and the routes through
-//!   it, but keeps its IPv4 addresses and their host-scope local routes; an IPv4 multipath route
-//!   stays while one of its nexthops is on a link that is up, an IPv6 one loses the down nexthop;
+//!   it, but keeps its IPv4 addresses and their host-scope local routes;
+//! - after a link goes down, an IPv4 multipath route stays while one of its nexthops is on a link
+//!   that is up, and an IPv6 multipath route loses the nexthop on the down link;
 //! - adding an address adds its local route in table 255, and on a link that is up its prefix
 //!   route in table 254;
 //! - an IPv4 address in the subnet of another one with the same prefix length is secondary, and
@@ -21,7 +22,7 @@
 //! and when; changes made through the other methods stand for third parties and are not logged.
 //! Failures can be injected per operation and link.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::netlink::error::errno;
@@ -102,6 +103,8 @@ pub struct FakeKernel {
     state: RefCell<Snapshot>,
     ops: RefCell<Vec<Op>>,
     faults: RefCell<Vec<Fault>>,
+    /// The last index handed out; like the kernel, indexes of removed links are not reused.
+    last_index: Cell<u32>,
 }
 
 impl FakeKernel {
@@ -136,7 +139,13 @@ impl FakeKernel {
     }
 
     pub fn rename_link(&self, index: u32, name: &str) {
-        if let Some(link) = self.state.borrow_mut().links.iter_mut().find(|l| l.index == index) {
+        if let Some(link) = self
+            .state
+            .borrow_mut()
+            .links
+            .iter_mut()
+            .find(|l| l.index == index)
+        {
             link.name = name.to_string();
         }
     }
@@ -239,8 +248,9 @@ impl FakeKernel {
     }
 
     fn insert_link(&self, name: &str, link_type: u16, kind: Option<&str>) -> u32 {
+        let index = self.last_index.get() + 1;
+        self.last_index.set(index);
         let mut state = self.state.borrow_mut();
-        let index = state.links.iter().map(|l| l.index).max().unwrap_or(0) + 1;
         state.links.push(Link {
             index,
             name: name.to_string(),
@@ -248,9 +258,8 @@ impl FakeKernel {
             lower_up: true,
             oper_state: OperState::Down,
             carrier: Some(true),
-            mac: (link_type == ARPHRD_ETHER).then(|| {
-                crate::netlink::HwAddr(vec![2, 0, 0, 0, 0, index as u8])
-            }),
+            mac: (link_type == ARPHRD_ETHER)
+                .then(|| crate::netlink::HwAddr(vec![2, 0, 0, 0, 0, index as u8])),
             mtu: Some(1500),
             kind: kind.map(str::to_string),
             link_type,
@@ -302,7 +311,12 @@ impl FakeKernel {
         state
             .addresses
             .retain(|a| !(a.index == index && a.family == Family::Inet6));
-        let down: Vec<u32> = state.links.iter().filter(|l| !l.admin_up).map(|l| l.index).collect();
+        let down: Vec<u32> = state
+            .links
+            .iter()
+            .filter(|l| !l.admin_up)
+            .map(|l| l.index)
+            .collect();
         let routes = std::mem::take(&mut state.routes);
         state.routes = routes
             .into_iter()
@@ -313,20 +327,24 @@ impl FakeKernel {
 
     fn delete_address(&self, address: &Address) -> Result<()> {
         let mut state = self.state.borrow_mut();
-        let Some(at) = state.addresses.iter().position(|a| same_address(a, address)) else {
+        let Some(at) = state
+            .addresses
+            .iter()
+            .position(|a| same_address(a, address))
+        else {
             let object = address.local.to_string();
             return Err(kernel_error("addr_del", object, errno::EADDRNOTAVAIL));
         };
         let removed = state.addresses.remove(at);
-        let mut gone = vec![removed.clone()];
+        let mut removed_addresses = vec![removed.clone()];
         if removed.family == Family::Inet && removed.flags & addr_flags::SECONDARY == 0 {
             let (secondaries, rest) = std::mem::take(&mut state.addresses)
                 .into_iter()
                 .partition(|a| a.index == removed.index && same_subnet(a, &removed));
             state.addresses = rest;
-            gone.extend::<Vec<Address>>(secondaries);
+            removed_addresses.extend::<Vec<Address>>(secondaries);
         }
-        for address in &gone {
+        for address in &removed_addresses {
             let still_covered = state
                 .addresses
                 .iter()
@@ -381,7 +399,11 @@ impl Kernel for FakeKernel {
         }
         match self.link_up(index) {
             true => Ok(()),
-            false => Err(kernel_error("link_set_up", format!("#{index}"), errno::ENODEV)),
+            false => Err(kernel_error(
+                "link_set_up",
+                format!("#{index}"),
+                errno::ENODEV,
+            )),
         }
     }
 
@@ -391,7 +413,11 @@ impl Kernel for FakeKernel {
         }
         match self.link_down(index) {
             true => Ok(()),
-            false => Err(kernel_error("link_set_down", format!("#{index}"), errno::ENODEV)),
+            false => Err(kernel_error(
+                "link_set_down",
+                format!("#{index}"),
+                errno::ENODEV,
+            )),
         }
     }
 
@@ -442,7 +468,14 @@ impl Kernel for FakeKernel {
 }
 
 fn kernel_error(op: &'static str, object: impl Into<String>, errno: i32) -> Error {
-    Error::new(op, object, ErrorKind::Kernel { errno, message: None })
+    Error::new(
+        op,
+        object,
+        ErrorKind::Kernel {
+            errno,
+            message: None,
+        },
+    )
 }
 
 fn oper_state(admin_up: bool, lower_up: bool) -> OperState {
@@ -528,8 +561,9 @@ fn address_routes(address: &Address, link_up: bool) -> Vec<Route> {
     routes
 }
 
-/// Returns true when `route` is a kernel route created for `address`; the prefix route only goes
-/// when no other address on the link still covers the subnet.
+/// Returns true when `route` is a kernel route created for `address`.
+///
+/// The prefix route counts only when no other address on the link still covers the subnet.
 fn is_route_of(route: &Route, address: &Address, still_covered: bool) -> bool {
     if route.protocol != RTPROT_KERNEL || route.oif != Some(address.index) {
         return false;
@@ -586,12 +620,16 @@ pub fn network(addr: IpAddr, prefix_len: u8) -> IpAddr {
     match addr {
         IpAddr::V4(v4) => {
             let bits = u32::from(v4);
-            let mask = u32::MAX.checked_shl(32 - u32::from(prefix_len)).unwrap_or(0);
+            let mask = u32::MAX
+                .checked_shl(32 - u32::from(prefix_len))
+                .unwrap_or(0);
             IpAddr::V4(Ipv4Addr::from(bits & mask))
         }
         IpAddr::V6(v6) => {
             let bits = u128::from(v6);
-            let mask = u128::MAX.checked_shl(128 - u32::from(prefix_len)).unwrap_or(0);
+            let mask = u128::MAX
+                .checked_shl(128 - u32::from(prefix_len))
+                .unwrap_or(0);
             IpAddr::V6(Ipv6Addr::from(bits & mask))
         }
     }
@@ -640,7 +678,11 @@ pub fn route(destination: &str, gateway: Option<&str>, oif: u32) -> Route {
         destination,
         dst_len,
         gateway,
-        scope: if gateway.is_some() { SCOPE_UNIVERSE } else { SCOPE_LINK },
+        scope: if gateway.is_some() {
+            SCOPE_UNIVERSE
+        } else {
+            SCOPE_LINK
+        },
         ..route_to(family, Some(oif))
     }
 }

@@ -42,7 +42,9 @@ impl KeepSet {
 
     /// Returns true when a configured pattern matches `name`.
     pub fn matches(&self, name: &str) -> bool {
-        self.patterns.iter().any(|pattern| glob_match(pattern, name))
+        self.patterns
+            .iter()
+            .any(|pattern| glob_match(pattern, name))
     }
 
     /// Returns true when isolation leaves `link` alone: loopback or a pattern match.

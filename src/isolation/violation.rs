@@ -1,4 +1,4 @@
-//! What isolation requires of a snapshot, and the list of places where it does not hold.
+//! Isolation requirements for a snapshot, and the violations found in it.
 //!
 //! Every link falls in one of three roles: the uplink (found by the selected name), kept (loopback
 //! or a keep pattern), or managed (everything else, including an output index the snapshot does not
@@ -67,14 +67,14 @@ impl<'a> Roles<'a> {
 pub enum Violation {
     /// A managed link is administratively up.
     LinkUp { index: u32, name: String },
-    /// A managed link holds an address.
+    /// A managed link has an address.
     Address { name: String, address: Address },
-    /// A route leaves through managed link `index`; `shown` is the route as `ip route` prints it.
+    /// A route leaves through managed link `index`; `printed` is the route as `ip route` prints it.
     Route {
         index: u32,
         name: String,
         route: Route,
-        shown: String,
+        printed: String,
     },
     /// The selected uplink is present but administratively down.
     UplinkDown { index: u32, name: String },
@@ -110,11 +110,17 @@ impl fmt::Display for Violation {
                 write!(f, "{name}: address {} present", address_text(address))
             }
             Violation::Route {
-                name, route, shown, ..
+                name,
+                route,
+                printed,
+                ..
             } if route.is_default() => {
-                write!(f, "{name}: {shown} leaves through it, which is not the uplink")
+                write!(
+                    f,
+                    "{name}: {printed} leaves through it, which is not the uplink"
+                )
             }
-            Violation::Route { name, shown, .. } => write!(f, "{name}: route {shown} uses it"),
+            Violation::Route { name, printed, .. } => write!(f, "{name}: route {printed} uses it"),
             Violation::UplinkDown { name, .. } => write!(f, "{name}: uplink is down"),
         }
     }
@@ -162,7 +168,7 @@ pub fn violations(selection: Option<&str>, keep: &KeepSet, snapshot: &Snapshot) 
                 index,
                 name: snapshot.link_name(index),
                 route: route.clone(),
-                shown: route_text(route, snapshot),
+                printed: route_text(route, snapshot),
             });
         }
     }
