@@ -332,6 +332,12 @@ proptest! {
         let snapshot = world.kernel.snapshot_now();
         let left = violations(Some(UPLINK), world.engine.keep(), &snapshot);
         prop_assert!(left.is_empty(), "{:?}", left.iter().map(ToString::to_string).collect::<Vec<_>>());
+        // The same rules checked without the engine's own violation finder.
+        for link in snapshot.links.iter().filter(|l| !world.protected.contains(&l.index)) {
+            prop_assert!(!link.admin_up, "{} is up", link.name);
+            prop_assert!(!snapshot.addresses.iter().any(|a| a.index == link.index), "{} has addresses", link.name);
+            prop_assert!(!snapshot.routes.iter().any(|r| r.uses_link(link.index)), "{} has routes", link.name);
+        }
         if let Some(uplink) = snapshot.link_by_name(UPLINK) {
             prop_assert!(uplink.admin_up);
         }
