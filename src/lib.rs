@@ -7,7 +7,7 @@
 //! - [`netlink`]: links, addresses and routes over one shared NETLINK_ROUTE connection, with the
 //!   deadlines, acknowledgements and dump checks that rtnetlink leaves out, plus a kernel event
 //!   monitor on its own socket.
-//! - `isolation`: the pure engine that turns a kernel snapshot and a selection into actions, the
+//! - [`isolation`]: the pure engine that turns a kernel snapshot and a selection into actions, the
 //!   executor that applies them, and the saved selection.
 //! - `ui`: screens drawn into an embedded-graphics `DrawTarget`, the ST7735 panel and buttons on
 //!   the HAT, and the terminal simulator.
