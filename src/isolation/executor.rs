@@ -29,6 +29,18 @@ pub struct Report {
     /// When to call [`enforce`] again at the latest: the earliest retry deadline, or the `now`
     /// passed in when the round limit left due actions unapplied.
     pub next_check: Option<Instant>,
+    /// The last snapshot read, which the report describes.
+    pub snapshot: Snapshot,
+}
+
+impl Report {
+    /// Returns true when every interface but the uplink is isolated; the uplink itself may still
+    /// be absent or down (a USB adapter not plugged in, a radio blocked by rfkill).
+    pub fn others_isolated(&self) -> bool {
+        self.violations
+            .iter()
+            .all(|violation| matches!(violation, Violation::UplinkDown { .. }))
+    }
 }
 
 /// Enforces isolation: reads a snapshot, applies the engine's plan in order, and repeats until a
@@ -48,7 +60,7 @@ pub async fn enforce<K: Kernel>(kernel: &K, engine: &mut Engine, now: Instant) -
                 true => plan.next_check,
                 false => Some(now),
             };
-            return Ok(report(engine, &snapshot, attempted, rounds, next_check));
+            return Ok(report(engine, snapshot, attempted, rounds, next_check));
         }
 
         rounds += 1;
@@ -73,12 +85,12 @@ async fn apply<K: Kernel>(kernel: &K, action: &Action) -> Result<()> {
 
 fn report(
     engine: &Engine,
-    snapshot: &Snapshot,
+    snapshot: Snapshot,
     attempted: usize,
     rounds: usize,
     next_check: Option<Instant>,
 ) -> Report {
-    let violations = engine.violations(snapshot);
+    let violations = engine.violations(&snapshot);
     Report {
         state: engine.state(),
         satisfied: violations.is_empty(),
@@ -87,5 +99,6 @@ fn report(
         attempted,
         rounds,
         next_check,
+        snapshot,
     }
 }

@@ -4,6 +4,7 @@
 //! characters (including none) and `?` matches exactly one, so `tun*` keeps a VPN tunnel that rides
 //! on the uplink. No other glob syntax is recognised: `[` is an ordinary character.
 
+use crate::config::Pattern;
 use crate::netlink::Link;
 use crate::netlink::names::MAX_NAME_LEN;
 
@@ -73,33 +74,9 @@ fn check_pattern(pattern: &str) -> Result<(), InvalidPattern> {
     })
 }
 
-/// Matches `name` against a pattern with `*` and `?` wildcards.
-///
-/// On a mismatch after a `*`, the scan resumes one character later in `name` from that `*`, which
-/// is enough because only the most recent `*` ever needs to absorb more characters.
+/// Matches `name` against a pattern with `*` and `?` wildcards; the configuration's matcher.
 fn glob_match(pattern: &str, name: &str) -> bool {
-    let pattern: Vec<char> = pattern.chars().collect();
-    let name: Vec<char> = name.chars().collect();
-    let (mut p, mut n) = (0, 0);
-    let mut last_star: Option<(usize, usize)> = None;
-
-    while n < name.len() {
-        if p < pattern.len() && (pattern[p] == '?' || pattern[p] == name[n]) {
-            p += 1;
-            n += 1;
-        } else if p < pattern.len() && pattern[p] == '*' {
-            last_star = Some((p, n));
-            p += 1;
-        } else if let Some((star_p, star_n)) = last_star {
-            p = star_p + 1;
-            n = star_n + 1;
-            last_star = Some((star_p, star_n + 1));
-        } else {
-            return false;
-        }
-    }
-
-    pattern[p..].iter().all(|c| *c == '*')
+    Pattern::new(pattern).matches(name)
 }
 
 #[cfg(test)]
