@@ -15,3 +15,4 @@
 //! - `cli`: the command line; `main.rs` only parses arguments and prints errors.
 
 pub mod netlink;
+pub mod ui;
