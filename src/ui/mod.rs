@@ -12,10 +12,12 @@
 pub mod app;
 pub mod buttons;
 pub mod config;
+pub mod fake;
 pub mod frame;
 pub mod image;
 pub mod model;
 pub mod page;
+pub mod panel;
 pub mod screens;
 
 pub use app::{App, Screen, UiAction};
