@@ -7,7 +7,8 @@ use std::time::Duration;
 use rustyjack::ui::display::SimDisplay;
 use rustyjack::ui::input::KeyDecoder;
 use rustyjack::ui::{
-    Button, ButtonConfig, Display, DisplayConfig, DisplayKind, Frame, Input, InputKind, Model, UiAction, UiParts,
+    Button, ButtonConfig, Display, DisplayConfig, DisplayKind, Frame, Input, InputKind, Model,
+    UiAction, UiParts,
 };
 use tokio::sync::{mpsc, oneshot, watch};
 use ui_support::*;
@@ -40,14 +41,22 @@ fn hat_input_absent_names_fix() {
 fn backend_names_parse() {
     assert_eq!("sim".parse::<DisplayKind>(), Ok(DisplayKind::Sim));
     assert_eq!("keys".parse::<InputKind>(), Ok(InputKind::Keys));
-    assert!("lcd".parse::<DisplayKind>().unwrap_err().contains("hat, sim or none"));
+    assert!(
+        "lcd"
+            .parse::<DisplayKind>()
+            .unwrap_err()
+            .contains("hat, sim or none")
+    );
 }
 
 #[test]
 fn key_decoder_maps_keys() {
     let mut decoder = KeyDecoder::default();
     let bytes = b"\x1b[A\x1b[B\x1b[C\x1b[D\r123down\nkey3\n\nbogus\n";
-    let buttons: Vec<Button> = bytes.iter().filter_map(|byte| decoder.push(*byte)).collect();
+    let buttons: Vec<Button> = bytes
+        .iter()
+        .filter_map(|byte| decoder.push(*byte))
+        .collect();
     let expected = [
         Button::Up,
         Button::Down,
@@ -71,7 +80,10 @@ fn sim_writes_each_new_frame_once() {
     let frame = Frame::default();
     sim.show(&frame).unwrap();
     sim.show(&frame).unwrap();
-    let mut names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|entry| entry.unwrap().file_name()).collect();
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
     names.sort();
     assert_eq!(names, vec!["frame-000001.png"]);
 }

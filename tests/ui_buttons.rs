@@ -4,7 +4,9 @@ mod ui_support;
 
 use std::time::Duration;
 
-use rustyjack::ui::{App, Button, ButtonAction, ButtonConfig, ButtonEvent, Buttons, Screen, UiAction};
+use rustyjack::ui::{
+    App, Button, ButtonAction, ButtonConfig, ButtonEvent, Buttons, Screen, UiAction,
+};
 use tokio::time::{Instant, advance};
 use ui_support::online_model;
 
@@ -27,7 +29,10 @@ async fn feed(buttons: &mut Buttons, button: Button, edges: &[(u64, bool)]) -> V
 }
 
 async fn advance_to(buttons: &mut Buttons, target: Instant, out: &mut Vec<ButtonEvent>) {
-    while let Some(deadline) = buttons.next_deadline().filter(|deadline| *deadline <= target) {
+    while let Some(deadline) = buttons
+        .next_deadline()
+        .filter(|deadline| *deadline <= target)
+    {
         advance(deadline.saturating_duration_since(Instant::now())).await;
         buttons.expire(Instant::now(), out);
     }
@@ -44,19 +49,31 @@ async fn run_until(buttons: &mut Buttons, after: Duration) -> Vec<ButtonAction> 
 async fn bouncing_press_and_release_debounced() {
     let mut buttons = Buttons::new(ButtonConfig::default());
     let edges = [(0, true), (1, false), (2, true), (4, false), (5, true)];
-    assert_eq!(feed(&mut buttons, Button::Key1, &edges).await, vec![Pressed]);
+    assert_eq!(
+        feed(&mut buttons, Button::Key1, &edges).await,
+        vec![Pressed]
+    );
     assert!(buttons.is_pressed(Button::Key1));
 
     let edges = [(100, false), (101, true), (103, false)];
-    assert_eq!(feed(&mut buttons, Button::Key1, &edges).await, vec![Released]);
-    assert_eq!(run_until(&mut buttons, ms(1000)).await, Vec::<ButtonAction>::new());
+    assert_eq!(
+        feed(&mut buttons, Button::Key1, &edges).await,
+        vec![Released]
+    );
+    assert_eq!(
+        run_until(&mut buttons, ms(1000)).await,
+        Vec::<ButtonAction>::new()
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn bounce_ending_released_gives_release() {
     let mut buttons = Buttons::new(ButtonConfig::default());
     let edges = [(0, true), (3, false)];
-    assert_eq!(feed(&mut buttons, Button::Press, &edges).await, vec![Pressed]);
+    assert_eq!(
+        feed(&mut buttons, Button::Press, &edges).await,
+        vec![Pressed]
+    );
     assert_eq!(run_until(&mut buttons, ms(20)).await, vec![Released]);
 }
 
@@ -64,8 +81,15 @@ async fn bounce_ending_released_gives_release() {
 async fn held_down_repeats_on_schedule() {
     let config = ButtonConfig::default();
     let mut buttons = Buttons::new(config.clone());
-    assert_eq!(feed(&mut buttons, Button::Down, &[(0, true)]).await, vec![Pressed]);
-    assert!(run_until(&mut buttons, config.repeat_delay - ms(1)).await.is_empty());
+    assert_eq!(
+        feed(&mut buttons, Button::Down, &[(0, true)]).await,
+        vec![Pressed]
+    );
+    assert!(
+        run_until(&mut buttons, config.repeat_delay - ms(1))
+            .await
+            .is_empty()
+    );
     assert_eq!(run_until(&mut buttons, ms(1)).await, vec![Repeated]);
     let three_more = config.repeat_interval * 3;
     assert_eq!(run_until(&mut buttons, three_more).await, vec![Repeated; 3]);
@@ -77,8 +101,15 @@ async fn held_down_repeats_on_schedule() {
 async fn long_press_fires_once() {
     let config = ButtonConfig::default();
     let mut buttons = Buttons::new(config.clone());
-    assert_eq!(feed(&mut buttons, Button::Key3, &[(0, true)]).await, vec![Pressed]);
-    assert!(run_until(&mut buttons, config.long_press - ms(1)).await.is_empty());
+    assert_eq!(
+        feed(&mut buttons, Button::Key3, &[(0, true)]).await,
+        vec![Pressed]
+    );
+    assert!(
+        run_until(&mut buttons, config.long_press - ms(1))
+            .await
+            .is_empty()
+    );
     assert_eq!(run_until(&mut buttons, ms(1)).await, vec![LongPressed]);
     assert!(run_until(&mut buttons, ms(5000)).await.is_empty());
 }
@@ -87,7 +118,10 @@ async fn long_press_fires_once() {
 async fn short_press_is_not_long() {
     let mut buttons = Buttons::new(ButtonConfig::default());
     let edges = [(0, true), (300, false)];
-    assert_eq!(feed(&mut buttons, Button::Key2, &edges).await, vec![Pressed, Released]);
+    assert_eq!(
+        feed(&mut buttons, Button::Key2, &edges).await,
+        vec![Pressed, Released]
+    );
     assert!(run_until(&mut buttons, ms(5000)).await.is_empty());
 }
 
@@ -137,7 +171,10 @@ async fn activity_postpones_backlight_off() {
     app.button(ButtonEvent::new(Button::Down, Pressed), Instant::now());
     advance(Duration::from_secs(20)).await;
     assert!(app.expire(Instant::now()).is_empty());
-    assert_eq!(app.next_deadline(), Some(Instant::now() + Duration::from_secs(10)));
+    assert_eq!(
+        app.next_deadline(),
+        Some(Instant::now() + Duration::from_secs(10))
+    );
 }
 
 #[test]
@@ -145,13 +182,26 @@ fn select_flow_emits_select_once() {
     let now = Instant::now();
     let mut app = App::new(online_model(), Duration::ZERO, now);
     let mut actions = Vec::new();
-    for button in [Button::Key1, Button::Down, Button::Press, Button::Down, Button::Press] {
+    for button in [
+        Button::Key1,
+        Button::Down,
+        Button::Press,
+        Button::Down,
+        Button::Press,
+    ] {
         actions.extend(app.button(ButtonEvent::new(button, Pressed), now));
     }
     assert_eq!(actions, vec![UiAction::Select("wlan0".to_string())]);
     assert_eq!(app.screen(), &Screen::Progress("wlan0".to_string()));
-    assert!(app.button(ButtonEvent::new(Button::Key2, Pressed), now).is_empty());
-    assert_eq!(app.screen(), &Screen::Progress("wlan0".to_string()), "input waits for the result");
+    assert!(
+        app.button(ButtonEvent::new(Button::Key2, Pressed), now)
+            .is_empty()
+    );
+    assert_eq!(
+        app.screen(),
+        &Screen::Progress("wlan0".to_string()),
+        "input waits for the result"
+    );
 }
 
 #[test]
@@ -171,7 +221,13 @@ fn release_flow_emits_release() {
     let now = Instant::now();
     let mut app = App::new(online_model(), Duration::ZERO, now);
     let mut actions = Vec::new();
-    for button in [Button::Left, Button::Down, Button::Press, Button::Down, Button::Press] {
+    for button in [
+        Button::Left,
+        Button::Down,
+        Button::Press,
+        Button::Down,
+        Button::Press,
+    ] {
         actions.extend(app.button(ButtonEvent::new(button, Pressed), now));
     }
     assert_eq!(actions, vec![UiAction::Release]);

@@ -28,12 +28,20 @@ fn assert_golden(name: &str, app: &App) {
         let _ = std::fs::remove_file(&actual);
         return;
     }
-    let expected = read_png(&golden)
-        .unwrap_or_else(|error| panic!("{}: {error}; run with RUSTYJACK_BLESS=1", golden.display()));
+    let expected = read_png(&golden).unwrap_or_else(|error| {
+        panic!("{}: {error}; run with RUSTYJACK_BLESS=1", golden.display())
+    });
     if expected != frame {
         write_png(&frame, &actual).unwrap();
-        let differing = frame.diff(&expected).iter().map(|region| region.area()).sum::<usize>();
-        panic!("{name}: frame differs in regions covering {differing} pixels; see {}", actual.display());
+        let differing = frame
+            .diff(&expected)
+            .iter()
+            .map(|region| region.area())
+            .sum::<usize>();
+        panic!(
+            "{name}: frame differs in regions covering {differing} pixels; see {}",
+            actual.display()
+        );
     }
     let _ = std::fs::remove_file(&actual);
 }
@@ -43,8 +51,14 @@ fn app(model: Model) -> App {
 }
 
 fn press(app: &mut App, button: Button) {
-    app.button(ButtonEvent::new(button, ButtonAction::Pressed), Instant::now());
-    app.button(ButtonEvent::new(button, ButtonAction::Released), Instant::now());
+    app.button(
+        ButtonEvent::new(button, ButtonAction::Pressed),
+        Instant::now(),
+    );
+    app.button(
+        ButtonEvent::new(button, ButtonAction::Released),
+        Instant::now(),
+    );
 }
 
 fn press_times(app: &mut App, button: Button, times: usize) {
@@ -78,7 +92,10 @@ fn status_without_uplink() {
         state: "unselected".to_string(),
         ..EngineView::default()
     };
-    assert_golden("status_unselected", &app(Model::new(&online_snapshot(), engine, VERSION)));
+    assert_golden(
+        "status_unselected",
+        &app(Model::new(&online_snapshot(), engine, VERSION)),
+    );
 }
 
 #[test]
@@ -89,7 +106,10 @@ fn status_uplink_absent() {
         isolated: 3,
         ..EngineView::default()
     };
-    assert_golden("status_absent", &app(Model::new(&online_snapshot(), engine, VERSION)));
+    assert_golden(
+        "status_absent",
+        &app(Model::new(&online_snapshot(), engine, VERSION)),
+    );
 }
 
 #[test]
@@ -219,7 +239,14 @@ fn outcome_without_failures() {
     press(&mut app, Button::Press);
     press(&mut app, Button::Down);
     press(&mut app, Button::Press);
-    app.set_model(Model::new(&online_snapshot(), EngineView { corrected_leaks: 4, ..online_engine() }, VERSION));
+    app.set_model(Model::new(
+        &online_snapshot(),
+        EngineView {
+            corrected_leaks: 4,
+            ..online_engine()
+        },
+        VERSION,
+    ));
     assert_eq!(app.screen(), &Screen::Outcome("eth0".to_string()));
     assert_golden("outcome_ok", &app);
 }

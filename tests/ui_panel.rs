@@ -47,7 +47,10 @@ fn corner_frame() -> Frame {
     ];
     for (corner, color) in corners {
         let square = Rectangle::new(corner, Size::new(32, 32));
-        square.into_styled(PrimitiveStyle::with_fill(color)).draw(&mut frame).unwrap();
+        square
+            .into_styled(PrimitiveStyle::with_fill(color))
+            .draw(&mut frame)
+            .unwrap();
     }
     frame
 }
@@ -119,7 +122,10 @@ fn panel_rotations_on_bgr_glass() {
 
 #[test]
 fn panel_rotations_on_rgb_glass() {
-    let glass = Glass { bgr: false, ..Glass::default() };
+    let glass = Glass {
+        bgr: false,
+        ..Glass::default()
+    };
     for rotation in Rotation::ALL {
         check_rotation(rotation, glass);
     }
@@ -127,7 +133,10 @@ fn panel_rotations_on_rgb_glass() {
 
 #[test]
 fn panel_on_inverted_glass() {
-    let glass = Glass { inverted: true, ..Glass::default() };
+    let glass = Glass {
+        inverted: true,
+        ..Glass::default()
+    };
     check_rotation(Rotation::Deg90, glass);
 }
 
@@ -142,7 +151,10 @@ fn panel_default_madctl_on_wire() {
 #[test]
 fn panel_wrong_colour_order_shows() {
     let (spi, dc, controller) = fake::fake_panel(Glass::default());
-    let config = DisplayConfig { bgr: false, ..config(Rotation::Deg90, Glass::default()) };
+    let config = DisplayConfig {
+        bgr: false,
+        ..config(Rotation::Deg90, Glass::default())
+    };
     let mut panel = Panel::new(spi, dc, FakePin, &config);
     panel.init(&mut NoDelay).unwrap();
     panel.flush(&corner_frame()).unwrap();

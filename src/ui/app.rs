@@ -194,7 +194,10 @@ impl App {
     }
 
     fn press(&mut self, button: Button) -> Vec<UiAction> {
-        if matches!(self.screen, Screen::Stopped | Screen::Splash | Screen::Progress(_)) {
+        if matches!(
+            self.screen,
+            Screen::Stopped | Screen::Splash | Screen::Progress(_)
+        ) {
             return Vec::new();
         }
         match button {
@@ -212,7 +215,9 @@ impl App {
 
     fn left(&mut self) {
         match self.screen {
-            Screen::Tab(tab) => self.show(Screen::Tab((tab + screens::TABS.len() - 1) % screens::TABS.len())),
+            Screen::Tab(tab) => self.show(Screen::Tab(
+                (tab + screens::TABS.len() - 1) % screens::TABS.len(),
+            )),
             _ => self.back(),
         }
     }
@@ -265,7 +270,10 @@ impl App {
     }
 
     fn pick_candidate(&mut self, cursor: usize) {
-        if let Some(name) = screens::candidate_names(&self.model).into_iter().nth(cursor) {
+        if let Some(name) = screens::candidate_names(&self.model)
+            .into_iter()
+            .nth(cursor)
+        {
             self.show(Screen::ConfirmSelect(name));
         }
     }

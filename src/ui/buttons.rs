@@ -102,7 +102,13 @@ impl Buttons {
     }
 
     /// Feeds one raw edge (`pressed` is the new level) and appends the resulting events.
-    pub fn edge(&mut self, now: Instant, button: Button, pressed: bool, out: &mut Vec<ButtonEvent>) {
+    pub fn edge(
+        &mut self,
+        now: Instant,
+        button: Button,
+        pressed: bool,
+        out: &mut Vec<ButtonEvent>,
+    ) {
         self.expire(now, out);
         let contact = &mut self.contacts[button.slot()];
         contact.raw = pressed;

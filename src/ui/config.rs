@@ -8,7 +8,13 @@ use std::time::Duration;
 ///
 /// Each value is one MADCTL setting of the ST7735S (MY, MX and MV bits, datasheet section
 /// 10.1.27). Rotating the image moves the visible 128x128 window inside the controller's
-/// 132x162 memory, so a new rotation usually needs new offsets as well.
+/// 132x162 memory, so a new rotation usually needs new offsets as well. For the glass where the
+/// default landscape offsets (1, 2) put it, the column and row offsets are (2, 1) at 0, (2, 33)
+/// at 180 and (33, 2) at 270 degrees.
+///
+/// NOTE: these offsets follow from the datasheet's address mapping as modelled in
+/// [`fake`](super::fake); only the landscape default comes from the HAT's documentation, and
+/// none has been checked on a panel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rotation {
     /// MADCTL 0x00.

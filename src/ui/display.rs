@@ -43,7 +43,9 @@ impl FromStr for DisplayKind {
             "hat" => Ok(DisplayKind::Hat),
             "sim" => Ok(DisplayKind::Sim),
             "none" => Ok(DisplayKind::None),
-            other => Err(format!("invalid display {other:?}; expected hat, sim or none")),
+            other => Err(format!(
+                "invalid display {other:?}; expected hat, sim or none"
+            )),
         }
     }
 }
@@ -57,7 +59,11 @@ pub enum Display {
 
 impl Display {
     /// Opens the backend `kind`; `frames` only applies to the simulator.
-    pub fn open(kind: DisplayKind, config: &DisplayConfig, frames: Option<&Path>) -> Result<Display, DisplayError> {
+    pub fn open(
+        kind: DisplayKind,
+        config: &DisplayConfig,
+        frames: Option<&Path>,
+    ) -> Result<Display, DisplayError> {
         match kind {
             DisplayKind::Hat => Ok(Display::Hat(Box::new(HatDisplay::open(config)?))),
             DisplayKind::Sim => {
@@ -101,7 +107,10 @@ pub struct SimDisplay {
 
 impl SimDisplay {
     /// Creates the simulator; without a terminal it only writes PNGs.
-    pub fn new(terminal: Option<Box<dyn Write + Send>>, frames_dir: Option<&Path>) -> Result<SimDisplay, DisplayError> {
+    pub fn new(
+        terminal: Option<Box<dyn Write + Send>>,
+        frames_dir: Option<&Path>,
+    ) -> Result<SimDisplay, DisplayError> {
         if let Some(dir) = frames_dir {
             fs::create_dir_all(dir).map_err(|source| DisplayError::FramesDir {
                 path: dir.to_path_buf(),
@@ -164,7 +173,9 @@ impl SimDisplay {
             }
             text.push_str("\x1b[0m\r\n");
         }
-        terminal.write_all(text.as_bytes()).map_err(DisplayError::Terminal)?;
+        terminal
+            .write_all(text.as_bytes())
+            .map_err(DisplayError::Terminal)?;
         terminal.flush().map_err(DisplayError::Terminal)
     }
 }

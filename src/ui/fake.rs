@@ -242,7 +242,9 @@ pub fn swap_red_blue(value: u16) -> u16 {
 pub type SharedController = Arc<Mutex<Controller>>;
 
 fn lock(controller: &SharedController) -> MutexGuard<'_, Controller> {
-    controller.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    controller
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The fake SPI device.

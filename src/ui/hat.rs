@@ -46,7 +46,8 @@ pub struct HatDisplay {
 }
 
 fn output_pin(gpio: &Gpio, pin: u8, role: &'static str) -> Result<rppal::gpio::Pin, HatError> {
-    gpio.get(pin).map_err(|source| HatError::Pin { pin, role, source })
+    gpio.get(pin)
+        .map_err(|source| HatError::Pin { pin, role, source })
 }
 
 impl HatDisplay {
@@ -88,7 +89,10 @@ impl HatDisplay {
 ///
 /// The thread blocks in `Gpio::poll_interrupts` without a timeout, so it wakes only for edges.
 /// It ends at the first edge after the receiver is dropped, or with the process.
-pub fn spawn_buttons(config: &ButtonConfig, events: mpsc::UnboundedSender<InputEvent>) -> Result<(), HatError> {
+pub fn spawn_buttons(
+    config: &ButtonConfig,
+    events: mpsc::UnboundedSender<InputEvent>,
+) -> Result<(), HatError> {
     let gpio = Gpio::new().map_err(|source| HatError::Gpio { source })?;
     let pins = config.pins;
     let wiring = [
@@ -103,7 +107,11 @@ pub fn spawn_buttons(config: &ButtonConfig, events: mpsc::UnboundedSender<InputE
     ];
     let mut inputs: Vec<(Button, InputPin)> = Vec::with_capacity(wiring.len());
     for (button, pin) in wiring {
-        let claim = |source| HatError::Pin { pin, role: "button", source };
+        let claim = |source| HatError::Pin {
+            pin,
+            role: "button",
+            source,
+        };
         let mut input = gpio.get(pin).map_err(claim)?.into_input_pullup();
         input.set_interrupt(Trigger::Both, None).map_err(claim)?;
         inputs.push((button, input));
@@ -135,7 +143,13 @@ fn wait_for_edges(
         };
         // Active low: a falling edge is a press.
         let pressed = event.trigger == Trigger::FallingEdge;
-        if events.send(InputEvent::Edge { button: *button, pressed }).is_err() {
+        if events
+            .send(InputEvent::Edge {
+                button: *button,
+                pressed,
+            })
+            .is_err()
+        {
             return;
         }
     }

@@ -35,7 +35,9 @@ pub fn write_png(frame: &Frame, path: &Path) -> io::Result<()> {
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     let mut writer = encoder.write_header().map_err(io::Error::other)?;
-    writer.write_image_data(&to_rgb8(frame)).map_err(io::Error::other)?;
+    writer
+        .write_image_data(&to_rgb8(frame))
+        .map_err(io::Error::other)?;
     writer.finish().map_err(io::Error::other)
 }
 
@@ -45,7 +47,12 @@ pub fn read_png(path: &Path) -> io::Result<Frame> {
     let mut reader = decoder.read_info().map_err(io::Error::other)?;
     let mut data = vec![0; reader.output_buffer_size().unwrap_or(0)];
     let info = reader.next_frame(&mut data).map_err(io::Error::other)?;
-    let expected = (SIZE as u32, SIZE as u32, png::ColorType::Rgb, png::BitDepth::Eight);
+    let expected = (
+        SIZE as u32,
+        SIZE as u32,
+        png::ColorType::Rgb,
+        png::BitDepth::Eight,
+    );
     if (info.width, info.height, info.color_type, info.bit_depth) != expected {
         let message = format!("{}: not a 128x128 8-bit RGB image", path.display());
         return Err(io::Error::new(io::ErrorKind::InvalidData, message));

@@ -1,9 +1,9 @@
 //! Where button input comes from: the HAT's pins, the keyboard, or nowhere.
 //!
 //! The keyboard maps arrows to the joystick, Enter to its press and 1, 2, 3 to KEY1 to KEY3.
-//! When stdin is not a terminal, the same bytes are read from it, so a script can pipe keys;
-//! lines holding a button name (`up`, `down`, `left`, `right`, `press`, `key1`, `key2`,
-//! `key3`) work too. End of input ends the input, not the appliance.
+//! When stdin is not a terminal, the same bytes are read from it, so a script can pipe keys.
+//! Lines with a button name (`up`, `down`, `left`, `right`, `press`, `key1`, `key2`, `key3`)
+//! work too. End of input ends the input, not the appliance.
 
 use std::io::{self, IsTerminal, Read};
 use std::str::FromStr;
@@ -40,7 +40,9 @@ impl FromStr for InputKind {
             "hat" => Ok(InputKind::Hat),
             "keys" => Ok(InputKind::Keys),
             "none" => Ok(InputKind::None),
-            other => Err(format!("invalid input {other:?}; expected hat, keys or none")),
+            other => Err(format!(
+                "invalid input {other:?}; expected hat, keys or none"
+            )),
         }
     }
 }
@@ -82,7 +84,9 @@ impl Input {
     }
 }
 
-fn spawn_keys(sender: mpsc::UnboundedSender<InputEvent>) -> Result<Option<RawTerminal>, InputError> {
+fn spawn_keys(
+    sender: mpsc::UnboundedSender<InputEvent>,
+) -> Result<Option<RawTerminal>, InputError> {
     let stdin = io::stdin();
     let terminal = if stdin.is_terminal() {
         Some(RawTerminal::enter().map_err(InputError::Terminal)?)
@@ -151,7 +155,7 @@ impl KeyDecoder {
         }
     }
 
-    /// An empty line is Enter; a line with a button name is that button.
+    /// Maps a finished line: empty is Enter, and a button name is that button.
     fn end_line(&mut self) -> Option<Button> {
         let word = std::mem::take(&mut self.word);
         match word.as_str() {

@@ -30,9 +30,9 @@ pub mod screens;
 
 pub use app::{App, Screen, UiAction};
 pub use buttons::{Button, ButtonAction, ButtonEvent, Buttons};
-pub use display::{Display, DisplayError, DisplayKind};
-pub use input::{Input, InputEvent, InputKind};
-pub use run::{UiParts, run};
 pub use config::{ButtonConfig, ButtonPins, DisplayConfig, PanelPins, Rotation};
+pub use display::{Display, DisplayError, DisplayKind};
 pub use frame::{Frame, Region};
+pub use input::{Input, InputEvent, InputKind};
 pub use model::{EngineView, Model};
+pub use run::{UiParts, run};

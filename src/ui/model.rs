@@ -112,7 +112,9 @@ impl RouteView {
 
     /// Returns true when one of the hops leaves through `name`.
     pub fn uses(&self, name: &str) -> bool {
-        self.hops.iter().any(|hop| hop.device.as_deref() == Some(name))
+        self.hops
+            .iter()
+            .any(|hop| hop.device.as_deref() == Some(name))
     }
 
     /// Returns the gateway of the first hop that has one.
@@ -186,12 +188,16 @@ impl Model {
 
     /// Returns the interface called `name`.
     pub fn interface(&self, name: &str) -> Option<&InterfaceView> {
-        self.interfaces.iter().find(|interface| interface.name == name)
+        self.interfaces
+            .iter()
+            .find(|interface| interface.name == name)
     }
 
     /// Returns the interfaces an operator may choose as uplink: all but loopback.
     pub fn candidates(&self) -> impl Iterator<Item = &InterfaceView> {
-        self.interfaces.iter().filter(|interface| !interface.is_loopback)
+        self.interfaces
+            .iter()
+            .filter(|interface| !interface.is_loopback)
     }
 
     /// Returns the default routes that leave through `name`.

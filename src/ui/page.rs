@@ -2,7 +2,7 @@
 //!
 //! The layout uses embedded-graphics' 6x10 font, which gives 21 columns. A page has a header row,
 //! ten body rows and a footer row. Lines longer than 21 columns wrap, preferably after a colon, a
-//! space, a slash or a comma, with continuation rows indented by two columns; pages with more
+//! space, a slash or a comma, with continuation rows indented by two columns. Pages with more
 //! rows than fit scroll, and a bar in the two rightmost pixel columns shows where the view is.
 
 use embedded_graphics::mono_font::MonoTextStyle;
@@ -201,7 +201,12 @@ pub fn scroll_for(rows: &[Row], scroll: usize, cursor: Option<usize>) -> usize {
 }
 
 /// Draws `page` scrolled by `scroll` rows, with the item `cursor` highlighted.
-pub fn draw_page<D>(page: &Page, scroll: usize, cursor: Option<usize>, target: &mut D) -> Result<(), D::Error>
+pub fn draw_page<D>(
+    page: &Page,
+    scroll: usize,
+    cursor: Option<usize>,
+    target: &mut D,
+) -> Result<(), D::Error>
 where
     D: DrawTarget<Color = Rgb565>,
 {
@@ -222,7 +227,14 @@ fn draw_header<D>(page: &Page, target: &mut D) -> Result<(), D::Error>
 where
     D: DrawTarget<Color = Rgb565>,
 {
-    fill(target, 0, 0, SIZE as u32, HEADER_HEIGHT as u32, palette::HEADER)?;
+    fill(
+        target,
+        0,
+        0,
+        SIZE as u32,
+        HEADER_HEIGHT as u32,
+        palette::HEADER,
+    )?;
     draw_text(&page.title, 1, 1, palette::TEXT, target)?;
     let Some((index, count)) = page.tab else {
         return Ok(());
@@ -246,7 +258,14 @@ where
     D: DrawTarget<Color = Rgb565>,
 {
     let color = if selected {
-        fill(target, 0, y - 1, SCROLL_BAR_X as u32, ROW_HEIGHT as u32, palette::SELECTED)?;
+        fill(
+            target,
+            0,
+            y - 1,
+            SCROLL_BAR_X as u32,
+            ROW_HEIGHT as u32,
+            palette::SELECTED,
+        )?;
         palette::TEXT
     } else {
         row.tone.color()
@@ -264,7 +283,14 @@ where
     let track = BODY_ROWS as i32 * ROW_HEIGHT;
     let thumb = (track * BODY_ROWS as i32 / rows as i32).max(4);
     let top = BODY_TOP - 1 + (track - thumb) * scroll as i32 / (rows - BODY_ROWS) as i32;
-    fill(target, SCROLL_BAR_X, BODY_TOP - 1, 2, track as u32, palette::FOOTER)?;
+    fill(
+        target,
+        SCROLL_BAR_X,
+        BODY_TOP - 1,
+        2,
+        track as u32,
+        palette::FOOTER,
+    )?;
     fill(target, SCROLL_BAR_X, top, 2, thumb as u32, palette::TEXT)
 }
 
@@ -278,7 +304,13 @@ where
 }
 
 /// Draws one row of text with its top-left corner at (x, y).
-pub fn draw_text<D>(text: &str, x: i32, y: i32, color: Rgb565, target: &mut D) -> Result<(), D::Error>
+pub fn draw_text<D>(
+    text: &str,
+    x: i32,
+    y: i32,
+    color: Rgb565,
+    target: &mut D,
+) -> Result<(), D::Error>
 where
     D: DrawTarget<Color = Rgb565>,
 {
@@ -296,7 +328,14 @@ where
     draw_text(text, (SIZE as i32 - width) / 2, y, color, target)
 }
 
-fn fill<D>(target: &mut D, x: i32, y: i32, width: u32, height: u32, color: Rgb565) -> Result<(), D::Error>
+fn fill<D>(
+    target: &mut D,
+    x: i32,
+    y: i32,
+    width: u32,
+    height: u32,
+    color: Rgb565,
+) -> Result<(), D::Error>
 where
     D: DrawTarget<Color = Rgb565>,
 {

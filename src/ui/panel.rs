@@ -2,10 +2,10 @@
 //!
 //! st7735-lcd 0.10 writes pixel data in 32-byte SPI writes (`write_pixels_buffered`) or, through
 //! its `DrawTarget`, with a full address window per pixel. Both are far too many transactions for
-//! a frame, and the driver cannot hand its SPI device back. So the SPI device and the DC pin sit
-//! in one shared [`Bus`]: the driver gets handles to it and keeps doing what it does well (reset,
-//! the init sequence, MADCTL, offsets and CASET/RASET through `set_address_window`), while this
-//! module sends RAMWR and the pixel data itself through the same bus, in writes of at most
+//! a frame, and the driver cannot hand its SPI device back. So the SPI device and the DC pin
+//! sit in one shared [`Bus`], and the driver gets handles to it. The driver still does the reset,
+//! the init sequence, MADCTL, the offsets and CASET/RASET (`set_address_window`). This module
+//! then sends RAMWR and the pixel data itself through the same bus, in writes of at most
 //! [`MAX_WRITE`] bytes.
 //!
 //! The panel remembers the frame it last sent, so each flush sends only the regions that changed.
@@ -139,7 +139,9 @@ where
     /// Takes about 630 ms, most of it the delays st7735-lcd waits after SWRESET, SLPOUT and
     /// DISPON.
     pub fn init(&mut self, delay: &mut impl DelayNs) -> Result<(), PanelError> {
-        self.driver.init(delay).map_err(|()| PanelError::Driver("init"))?;
+        self.driver
+            .init(delay)
+            .map_err(|()| PanelError::Driver("init"))?;
         self.driver
             .set_orientation(&orientation(self.rotation))
             .map_err(|()| PanelError::Driver("orientation (MADCTL)"))?;
@@ -184,7 +186,9 @@ where
 
 impl<SPI: SpiDevice, DC: OutputPin> Bus<SPI, DC> {
     fn write_command(&mut self, command: u8) -> Result<(), PanelError> {
-        self.dc.set_low().map_err(|error| PanelError::Dc(format!("{error:?}")))?;
+        self.dc
+            .set_low()
+            .map_err(|error| PanelError::Dc(format!("{error:?}")))?;
         self.spi
             .write(&[command])
             .map_err(|error| PanelError::Spi(format!("{error:?}")))
@@ -192,7 +196,9 @@ impl<SPI: SpiDevice, DC: OutputPin> Bus<SPI, DC> {
 
     /// Sends `data` with DC high, in writes of at most [`MAX_WRITE`] bytes.
     fn write_data(&mut self, data: &[u8]) -> Result<(), PanelError> {
-        self.dc.set_high().map_err(|error| PanelError::Dc(format!("{error:?}")))?;
+        self.dc
+            .set_high()
+            .map_err(|error| PanelError::Dc(format!("{error:?}")))?;
         for chunk in data.chunks(MAX_WRITE) {
             self.spi
                 .write(chunk)

@@ -25,15 +25,20 @@ pub struct UiParts {
 /// Runs the UI until `shutdown` completes, then shows the stopped screen.
 ///
 /// The task sleeps until an input event, a new model on `models`, a button deadline (debounce,
-/// repeat, long press) or the backlight timeout; it never polls. Each [`UiAction`] goes to
-/// `actions`, and `Backlight` is also applied to the display here.
+/// repeat, long press) or the backlight timeout, so it never polls. Each [`UiAction`] goes to
+/// `actions`. The task also applies `Backlight` to the display itself.
 pub async fn run(
     parts: UiParts,
     mut models: watch::Receiver<Model>,
     actions: mpsc::UnboundedSender<UiAction>,
     shutdown: impl Future<Output = ()>,
 ) {
-    let UiParts { mut display, mut input, buttons, backlight_timeout } = parts;
+    let UiParts {
+        mut display,
+        mut input,
+        buttons,
+        backlight_timeout,
+    } = parts;
     let model = models.borrow_and_update().clone();
     let mut app = App::new(model, backlight_timeout, Instant::now());
     let mut buttons = Buttons::new(buttons);
@@ -43,7 +48,10 @@ pub async fn run(
     tokio::pin!(shutdown);
     loop {
         redraw(&mut app, &mut frame, &mut display);
-        let deadline = [buttons.next_deadline(), app.next_deadline()].into_iter().flatten().min();
+        let deadline = [buttons.next_deadline(), app.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min();
         let mut events = Vec::new();
         tokio::select! {
             () = &mut shutdown => break,
@@ -70,7 +78,9 @@ pub async fn run(
 
 fn read_input(event: InputEvent, buttons: &mut Buttons, events: &mut Vec<ButtonEvent>) {
     match event {
-        InputEvent::Edge { button, pressed } => buttons.edge(Instant::now(), button, pressed, events),
+        InputEvent::Edge { button, pressed } => {
+            buttons.edge(Instant::now(), button, pressed, events)
+        }
         InputEvent::Key(button) => {
             events.push(ButtonEvent::new(button, ButtonAction::Pressed));
             events.push(ButtonEvent::new(button, ButtonAction::Released));
@@ -78,8 +88,12 @@ fn read_input(event: InputEvent, buttons: &mut Buttons, events: &mut Vec<ButtonE
     }
 }
 
-fn dispatch(taken: Vec<UiAction>, display: &mut Display, actions: &mpsc::UnboundedSender<UiAction>) {
-    for action in taken {
+fn dispatch(
+    requested: Vec<UiAction>,
+    display: &mut Display,
+    actions: &mpsc::UnboundedSender<UiAction>,
+) {
+    for action in requested {
         tracing::debug!(?action, "ui action");
         if let UiAction::Backlight(on) = action
             && let Err(error) = display.set_backlight(on)

@@ -30,16 +30,26 @@ pub fn status(model: &Model) -> Page {
         }
         Some(name) => push_uplink(&mut page, model, name),
     }
-    page.push(format!("state: {}", engine.state), state_tone(&engine.state));
     page.push(
-        format!("isolated {}, leaks {}", engine.isolated, engine.corrected_leaks),
+        format!("state: {}", engine.state),
+        state_tone(&engine.state),
+    );
+    page.push(
+        format!(
+            "isolated {}, leaks {}",
+            engine.isolated, engine.corrected_leaks
+        ),
         Tone::Normal,
     );
     if !engine.failures.is_empty() {
         let count = engine.failures.len();
         page.push(format!("{count} failed, see events"), Tone::Bad);
     }
-    if let Some(interface) = engine.uplink.as_deref().and_then(|name| model.interface(name)) {
+    if let Some(interface) = engine
+        .uplink
+        .as_deref()
+        .and_then(|name| model.interface(name))
+    {
         push_addresses(&mut page, interface);
         push_gateways(&mut page, model, &interface.name);
     }
@@ -58,7 +68,11 @@ fn push_uplink(page: &mut Page, model: &Model, name: &str) {
         None => "unknown",
     };
     let admin = if interface.admin_up { "up" } else { "down" };
-    let tone = if interface.running { Tone::Good } else { Tone::Bad };
+    let tone = if interface.running {
+        Tone::Good
+    } else {
+        Tone::Bad
+    };
     page.push(format!("link {admin}, carrier {carrier}"), tone);
 }
 
@@ -111,7 +125,10 @@ pub fn interfaces(model: &Model) -> Page {
     let uplink = model.engine.uplink.as_deref();
     for interface in &model.interfaces {
         let is_uplink = uplink == Some(interface.name.as_str());
-        page.push_item(interface_summary(interface, is_uplink), interface_tone(interface, is_uplink));
+        page.push_item(
+            interface_summary(interface, is_uplink),
+            interface_tone(interface, is_uplink),
+        );
     }
     if model.interfaces.is_empty() {
         page.push("no interfaces found", Tone::Bad);
@@ -145,10 +162,18 @@ pub fn detail(model: &Model, name: &str) -> Page {
         page.push(format!("{name} is gone"), Tone::Bad);
         return page;
     };
-    page.push(format!("index {}, {}", interface.index, interface.kind), Tone::Normal);
+    page.push(
+        format!("index {}, {}", interface.index, interface.kind),
+        Tone::Normal,
+    );
     let admin = if interface.admin_up { "up" } else { "down" };
-    page.push(format!("admin {admin}, oper {}", interface.oper_state), Tone::Normal);
-    let carrier = interface.carrier.map_or("unknown", |on| if on { "on" } else { "off" });
+    page.push(
+        format!("admin {admin}, oper {}", interface.oper_state),
+        Tone::Normal,
+    );
+    let carrier = interface
+        .carrier
+        .map_or("unknown", |on| if on { "on" } else { "off" });
     page.push(format!("carrier {carrier}"), Tone::Normal);
     if let Some(mac) = &interface.mac {
         page.push(format!("mac {mac}"), Tone::Normal);
@@ -168,7 +193,11 @@ pub fn routes(model: &Model) -> Page {
     let mut page = Page::new(TABS[2], TAB_HINT);
     page.tab = Some((2, TABS.len()));
     for route in &model.routes {
-        let tone = if route.is_default { Tone::Normal } else { Tone::Dim };
+        let tone = if route.is_default {
+            Tone::Normal
+        } else {
+            Tone::Dim
+        };
         page.push(route.line(), tone);
     }
     if model.routes.is_empty() {
@@ -239,7 +268,10 @@ pub fn select(model: &Model) -> Page {
 
 /// Returns the names of the uplink candidates, in the order of [`select`]'s items.
 pub fn candidate_names(model: &Model) -> Vec<String> {
-    model.candidates().map(|interface| interface.name.clone()).collect()
+    model
+        .candidates()
+        .map(|interface| interface.name.clone())
+        .collect()
 }
 
 /// Builds the confirmation of a new uplink; item 1 confirms, item 0 (the default) cancels.
@@ -268,7 +300,10 @@ pub fn progress(model: &Model, name: &str) -> Page {
     let mut page = Page::new("ISOLATING", "please wait");
     page.push(format!("uplink {name}"), Tone::Normal);
     page.push("taking every other interface down", Tone::Warn);
-    page.push(format!("state: {}", model.engine.state), state_tone(&model.engine.state));
+    page.push(
+        format!("state: {}", model.engine.state),
+        state_tone(&model.engine.state),
+    );
     page
 }
 
@@ -276,7 +311,10 @@ pub fn progress(model: &Model, name: &str) -> Page {
 pub fn outcome(model: &Model, name: &str) -> Page {
     let mut page = Page::new(format!("UPLINK {name}"), "press:home");
     let engine = &model.engine;
-    page.push(format!("state: {}", engine.state), state_tone(&engine.state));
+    page.push(
+        format!("state: {}", engine.state),
+        state_tone(&engine.state),
+    );
     page.push(format!("isolated {}", engine.isolated), Tone::Normal);
     if engine.failures.is_empty() {
         page.push("no failures", Tone::Good);
@@ -309,7 +347,12 @@ where
     target.clear(palette::BACKGROUND)?;
     draw_title("stopped", 30, target)?;
     draw_centered("appliance stopped", 64, palette::TEXT, target)?;
-    draw_centered(&format!("rustyjack {}", model.version), 84, palette::DIM, target)
+    draw_centered(
+        &format!("rustyjack {}", model.version),
+        84,
+        palette::DIM,
+        target,
+    )
 }
 
 fn draw_title<D>(text: &str, y: i32, target: &mut D) -> Result<(), D::Error>
@@ -332,11 +375,23 @@ where
 {
     let good = PrimitiveStyle::with_stroke(palette::GOOD, 2);
     let dim = PrimitiveStyle::with_stroke(palette::DIM, 2);
-    Circle::new(Point::new(56, 52), 16).into_styled(good).draw(target)?;
-    Circle::new(Point::new(28, 56), 10).into_styled(dim).draw(target)?;
-    Circle::new(Point::new(90, 56), 10).into_styled(dim).draw(target)?;
-    Segment::new(Point::new(39, 61), Point::new(45, 61)).into_styled(dim).draw(target)?;
-    Segment::new(Point::new(78, 61), Point::new(84, 61)).into_styled(dim).draw(target)?;
-    Segment::new(Point::new(64, 44), Point::new(64, 50)).into_styled(good).draw(target)?;
+    Circle::new(Point::new(56, 52), 16)
+        .into_styled(good)
+        .draw(target)?;
+    Circle::new(Point::new(28, 56), 10)
+        .into_styled(dim)
+        .draw(target)?;
+    Circle::new(Point::new(90, 56), 10)
+        .into_styled(dim)
+        .draw(target)?;
+    Segment::new(Point::new(39, 61), Point::new(45, 61))
+        .into_styled(dim)
+        .draw(target)?;
+    Segment::new(Point::new(78, 61), Point::new(84, 61))
+        .into_styled(dim)
+        .draw(target)?;
+    Segment::new(Point::new(64, 44), Point::new(64, 50))
+        .into_styled(good)
+        .draw(target)?;
     Ok(())
 }

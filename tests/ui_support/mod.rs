@@ -54,7 +54,13 @@ pub fn address(index: u32, text: &str, prefix_len: u8, scope: u8, flags: u32) ->
     }
 }
 
-pub fn route(destination: Option<&str>, dst_len: u8, gateway: Option<&str>, oif: u32, metric: u32) -> Route {
+pub fn route(
+    destination: Option<&str>,
+    dst_len: u8,
+    gateway: Option<&str>,
+    oif: u32,
+    metric: u32,
+) -> Route {
     let destination: Option<IpAddr> = destination.map(|text| text.parse().unwrap());
     let gateway: Option<IpAddr> = gateway.map(|text| text.parse().unwrap());
     let family = match destination.or(gateway) {
@@ -143,7 +149,9 @@ pub fn crowded_snapshot() -> Snapshot {
         ("eth2", None),
     ];
     for (offset, (name, kind)) in extra.iter().enumerate() {
-        snapshot.links.push(link(5 + offset as u32, name, false, *kind));
+        snapshot
+            .links
+            .push(link(5 + offset as u32, name, false, *kind));
     }
     snapshot
 }
@@ -156,13 +164,23 @@ pub fn failing_model() -> Model {
     snapshot.links[1].oper_state = OperState::LowerLayerDown;
     snapshot.links[1].carrier = Some(false);
     snapshot.links[2].admin_up = true;
-    snapshot.addresses.push(address(2, "fe80::2", 64, 253, addr_flags::TENTATIVE));
+    snapshot
+        .addresses
+        .push(address(2, "fe80::2", 64, 253, addr_flags::TENTATIVE));
     let mut multipath = route(None, 0, None, 2, 50);
     multipath.oif = None;
     multipath.table = 100;
     multipath.nexthops = vec![
-        Nexthop { gateway: Some("192.0.2.1".parse().unwrap()), oif: 2, weight: 1 },
-        Nexthop { gateway: Some("198.51.100.1".parse().unwrap()), oif: 3, weight: 1 },
+        Nexthop {
+            gateway: Some("192.0.2.1".parse().unwrap()),
+            oif: 2,
+            weight: 1,
+        },
+        Nexthop {
+            gateway: Some("198.51.100.1".parse().unwrap()),
+            oif: 3,
+            weight: 1,
+        },
     ];
     snapshot.routes.push(multipath);
     let engine = EngineView {
