@@ -18,3 +18,4 @@ pub mod cli;
 pub mod config;
 pub mod isolation;
 pub mod netlink;
+pub mod ui;
