@@ -14,6 +14,7 @@
 //! - `config`: the TOML configuration, read raw and then validated.
 //! - `cli`: the command line; `main.rs` only parses arguments and prints errors.
 
+pub mod appliance;
 pub mod cli;
 pub mod config;
 pub mod isolation;

@@ -1,5 +1,7 @@
 //! The command line: raw arguments parsed by clap, then one module per command.
 
+pub mod context;
+pub mod isolate;
 pub mod logging;
 pub mod status;
 
@@ -45,6 +47,19 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Make IFACE the uplink, isolate every other interface, and save the choice.
+    Select {
+        /// The interface to keep as the uplink, for example eth0.
+        iface: String,
+        /// Keep enforcing isolation until SIGINT or SIGTERM.
+        #[arg(long)]
+        watch: bool,
+    },
+    /// Forget the saved selection; interfaces stay as they are.
+    Release,
+    /// Exit 0 when the kernel state isolates everything but the saved uplink, else list each
+    /// violation and exit 1.
+    Check,
 }
 
 /// Runs the parsed command on a current-thread runtime and returns the process exit code.
@@ -57,7 +72,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
 }
 
 async fn dispatch(args: Args) -> anyhow::Result<u8> {
-    match args.command {
-        Command::Status { json } => status::run(json).await,
+    let load = || context::Context::load(&args.config, &args.state_dir);
+    match &args.command {
+        Command::Status { json } => status::run(*json).await,
+        Command::Select { iface, watch } => isolate::select(&load()?, iface, *watch).await,
+        Command::Release => isolate::release(&load()?),
+        Command::Check => isolate::check(&load()?).await,
     }
 }

@@ -1,0 +1,70 @@
+//! What every changing command needs: the validated configuration, the keep set, the saved
+//! selection and the netlink connection.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use super::BadInput;
+use crate::config::Config;
+use crate::isolation::KeepSet;
+use crate::isolation::state::{Loaded, StateStore};
+use crate::netlink::{Netlink, NetlinkOptions};
+
+pub struct Context {
+    pub config: Config,
+    pub keep: KeepSet,
+    pub store: StateStore,
+}
+
+impl Context {
+    /// Loads the configuration; a malformed file is bad input (exit 2) naming every problem.
+    pub fn load(config_path: &Path, state_dir: &Path) -> anyhow::Result<Context> {
+        let config = load_config(config_path)?;
+        let patterns = config.isolation.keep.iter().map(|pattern| pattern.as_str().to_string());
+        let keep = KeepSet::new(patterns).map_err(|error| BadInput(error.to_string()))?;
+        Ok(Context {
+            config,
+            keep,
+            store: StateStore::new(state_dir),
+        })
+    }
+
+    /// Opens the request connection with the configured deadline.
+    pub fn connect(&self) -> anyhow::Result<Netlink> {
+        let options = NetlinkOptions {
+            timeout: self.config.isolation.request_timeout,
+            ..NetlinkOptions::default()
+        };
+        Netlink::connect(options).context("cannot open the netlink connection")
+    }
+
+    /// Returns the saved uplink; a damaged file has been set aside and counts as no selection.
+    pub fn saved_selection(&self) -> anyhow::Result<Option<String>> {
+        match self.store.load()? {
+            Loaded::None => Ok(None),
+            Loaded::Selected(name) => Ok(Some(name)),
+            Loaded::Damaged { kept_as, reason } => {
+                tracing::error!(kept_as = %kept_as.display(), cause = %reason, "saved selection damaged");
+                eprintln!(
+                    "rustyjack: the saved selection was damaged ({reason}); it was kept as {} and no uplink is selected. Choose one with `rustyjack select IFACE`.",
+                    kept_as.display()
+                );
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Reads the configuration file; problems in it are bad input, an unreadable file a failure.
+pub fn load_config(path: &Path) -> anyhow::Result<Config> {
+    match Config::load(path) {
+        Ok(config) => Ok(config),
+        Err(error) if error.is_invalid() => Err(BadInput(format!(
+            "invalid configuration:\n{error}\nFix these keys in {} (deploy/config.example.toml documents every key)",
+            path.display()
+        ))
+        .into()),
+        Err(error) => Err(anyhow::Error::new(error)),
+    }
+}

@@ -1,0 +1,97 @@
+//! `select`, `release` and `check`: the operator's commands for the uplink and isolation.
+
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+
+use super::BadInput;
+use super::context::Context;
+use crate::appliance::{Enforcer, signals};
+use crate::isolation::{Engine, Report, enforce, violations};
+use crate::netlink::names::check_link_name;
+use crate::netlink::{Kernel, Netlink};
+
+/// Makes `name` the uplink, isolates the rest, and saves the choice; with `watch`, keeps
+/// enforcing until SIGINT or SIGTERM.
+pub async fn select(context: &Context, name: &str, watch: bool) -> anyhow::Result<u8> {
+    check_link_name("select", name).map_err(|error| BadInput(error.to_string()))?;
+    let shutdown = if watch { Some(signals::shutdown_on_signal()?) } else { None };
+    let netlink = context.connect()?;
+    resolve(&netlink, name).await?;
+    context.store.save(name)?;
+    let engine = Engine::new(Some(name.to_string()), context.keep.clone());
+
+    let Some(shutdown) = shutdown else {
+        let mut engine = engine;
+        let report = enforce(&netlink, &mut engine, Instant::now()).await?;
+        print_report(&report, &engine);
+        return Ok(if report.satisfied { 0 } else { 1 });
+    };
+
+    let recheck = context.config.isolation.recheck_interval;
+    let mut enforcer = Enforcer::new(netlink, engine, Some(context.store.clone()), recheck)?;
+    let report = enforcer.enforce_once().await?;
+    print_report(&report, enforcer.engine());
+    println!("watching for changes; stop with Ctrl-C");
+    let (_commands, receiver) = mpsc::unbounded_channel();
+    enforcer.run(shutdown, receiver, |_, _| {}).await?;
+    println!(
+        "stopped; {} leaks corrected while watching",
+        enforcer.engine().corrected_leaks()
+    );
+    Ok(0)
+}
+
+/// Fails with bad input when no interface is called `name`.
+async fn resolve(netlink: &Netlink, name: &str) -> anyhow::Result<u32> {
+    match netlink.link_index(name).await {
+        Ok(index) => Ok(index),
+        Err(error) if error.is_not_found() => Err(BadInput(format!(
+            "unknown interface {name:?}; `rustyjack status` lists the interfaces"
+        ))
+        .into()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn print_report(report: &Report, engine: &Engine) {
+    let uplink = engine.selection().unwrap_or("none");
+    println!("uplink {uplink}: {}", report.state);
+    println!("{} interfaces isolated", engine.view().isolated);
+    for failure in &report.failures {
+        println!("{}: {}", failure.link, failure.message());
+    }
+    for violation in &report.violations {
+        println!("{violation}");
+    }
+}
+
+/// Forgets the saved selection; links stay as they are.
+pub fn release(context: &Context) -> anyhow::Result<u8> {
+    if context.store.clear()? {
+        println!("selection released; interfaces stay as they are");
+    } else {
+        println!("no selection was saved; nothing to release");
+    }
+    Ok(0)
+}
+
+/// Checks the kernel state against the saved selection; exit 1 lists each violation.
+pub async fn check(context: &Context) -> anyhow::Result<u8> {
+    let Some(selection) = context.saved_selection()? else {
+        println!("no uplink selected; nothing is enforced, so there is nothing to check");
+        return Ok(0);
+    };
+    let netlink = context.connect()?;
+    let snapshot = netlink.snapshot().await?;
+    let found = violations(Some(&selection), &context.keep, &snapshot);
+    if found.is_empty() {
+        println!("isolation holds for uplink {selection}");
+        return Ok(0);
+    }
+    for violation in &found {
+        println!("{violation}");
+    }
+    println!("{} violations of isolation for uplink {selection}", found.len());
+    Ok(1)
+}
