@@ -81,7 +81,8 @@ fn build_namespace() {
         batch.push_str(&format!("addr add 198.19.{}.{}/32 dev b{i}p\n", i / 250, i % 250 + 1));
     }
     for i in 0..5000 {
-        batch.push_str(&format!("route add 203.0.{}.{}/32 dev b{} table {}\n", 113 + i / 256 % 1, i % 256, i % 256, 1000 + i / 256));
+        let (host, table) = (i % 256, 1000 + i / 256);
+        batch.push_str(&format!("route add 203.0.113.{host}/32 dev b{host} table {table}\n"));
     }
     let mut child = Command::new("ip").args(["-batch", "-"]).stdin(std::process::Stdio::piped()).spawn().unwrap();
     use std::io::Write;
