@@ -5,7 +5,7 @@ use rustyjack::cli::{self, Args, BadInput, EXIT_BAD_INPUT, EXIT_FAILURE};
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let level = args.log_level.clone().unwrap_or_else(|| "warn".to_string());
+    let level = args.log_level.clone().unwrap_or_else(|| default_log_level(&args));
     if let Err(error) = cli::logging::init(&level) {
         eprintln!("rustyjack: {error:#}");
         return ExitCode::from(EXIT_BAD_INPUT);
@@ -22,5 +22,16 @@ fn main() -> ExitCode {
             });
             ExitCode::from(if bad_input { EXIT_BAD_INPUT } else { EXIT_FAILURE })
         }
+    }
+}
+
+/// `run` logs at the configured level (info by default); one-shot commands print their results
+/// and only log warnings.
+fn default_log_level(args: &Args) -> String {
+    match args.command {
+        cli::Command::Run { .. } => rustyjack::config::Config::load(&args.config)
+            .map(|config| config.log.level.as_str().to_string())
+            .unwrap_or_else(|_| "info".to_string()),
+        _ => "warn".to_string(),
     }
 }

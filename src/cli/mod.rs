@@ -57,6 +57,18 @@ pub enum Command {
     },
     /// Forget the saved selection; interfaces stay as they are.
     Release,
+    /// Run the appliance: isolation engine, kernel monitor, screen and buttons.
+    Run {
+        /// Screen backend: hat (the ST7735 panel), sim (the terminal) or none.
+        #[arg(long, default_value = "hat", value_parser = parse_display)]
+        display: crate::ui::DisplayKind,
+        /// Button backend: hat (GPIO), keys (the keyboard) or none.
+        #[arg(long, default_value = "hat", value_parser = parse_input)]
+        input: crate::ui::InputKind,
+        /// Directory that receives each new frame as a PNG.
+        #[arg(long)]
+        frames: Option<PathBuf>,
+    },
     /// Exit 0 when the kernel state isolates everything but the saved uplink, else list each
     /// violation and exit 1.
     Check,
@@ -78,5 +90,21 @@ async fn dispatch(args: Args) -> anyhow::Result<u8> {
         Command::Select { iface, watch } => isolate::select(&load()?, iface, *watch).await,
         Command::Release => isolate::release(&load()?),
         Command::Check => isolate::check(&load()?).await,
+        Command::Run { display, input, frames } => {
+            let options = crate::appliance::run::RunOptions {
+                display: *display,
+                input: *input,
+                frames: frames.clone(),
+            };
+            crate::appliance::run::run(&load()?, options).await
+        }
     }
+}
+
+fn parse_display(text: &str) -> Result<crate::ui::DisplayKind, String> {
+    text.parse()
+}
+
+fn parse_input(text: &str) -> Result<crate::ui::InputKind, String> {
+    text.parse()
 }

@@ -189,14 +189,14 @@ impl Netlink {
     /// Sets a link up, like `ip link set dev X up`.
     pub async fn link_set_up(&self, index: u32) -> Result<()> {
         self.link_set_flag("link_set_up", index, true).await?;
-        tracing::info!(iface = index, "link set up");
+        tracing::debug!(iface = index, "link set up");
         Ok(())
     }
 
     /// Sets a link down, like `ip link set dev X down`.
     pub async fn link_set_down(&self, index: u32) -> Result<()> {
         self.link_set_flag("link_set_down", index, false).await?;
-        tracing::info!(iface = index, "link set down");
+        tracing::debug!(iface = index, "link set down");
         Ok(())
     }
 
@@ -226,7 +226,7 @@ impl Netlink {
         request.attributes.push(LinkAttribute::Address(mac.0.clone()));
         self.change("link_set_mac", &format!("#{index}"), 0, RouteNetlinkMessage::NewLink(request))
             .await?;
-        tracing::info!(iface = index, %mac, "link address set");
+        tracing::debug!(iface = index, %mac, "link address set");
         Ok(())
     }
 
@@ -268,7 +268,7 @@ impl Netlink {
         request.attributes.push(AddressAttribute::Address(address));
         let message = RouteNetlinkMessage::NewAddress(request);
         self.change("addr_add", &object, NLM_F_CREATE | NLM_F_EXCL, message).await?;
-        tracing::info!(iface = index, %address, prefix_len, "address added");
+        tracing::debug!(iface = index, %address, prefix_len, "address added");
         Ok(())
     }
 
@@ -287,7 +287,7 @@ impl Netlink {
         }
         let message = RouteNetlinkMessage::DelAddress(request);
         self.change("addr_del", &object, 0, message).await?;
-        tracing::info!(iface = address.index, address = %object, "address deleted");
+        tracing::debug!(iface = address.index, address = %object, "address deleted");
         Ok(())
     }
 
@@ -363,7 +363,7 @@ impl Netlink {
         let object = describe_route(route);
         let message = RouteNetlinkMessage::NewRoute(route_message(route, route.scope));
         self.change("route_add", &object, NLM_F_CREATE | NLM_F_EXCL, message).await?;
-        tracing::info!(route = %object, "route added");
+        tracing::debug!(route = %object, "route added");
         Ok(())
     }
 
@@ -373,7 +373,7 @@ impl Netlink {
         // IPv4 only treats RT_SCOPE_NOWHERE as "any scope"; a dev-only default has scope link.
         let message = RouteNetlinkMessage::DelRoute(route_message(route, SCOPE_NOWHERE));
         self.change("route_del", &object, 0, message).await?;
-        tracing::info!(route = %object, "route deleted");
+        tracing::debug!(route = %object, "route deleted");
         Ok(())
     }
 
