@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite as root: unit and kernel tests (each in a network namespace it
-# creates itself), then the aarch64 release binary under qemu-aarch64 in a throwaway namespace.
+# creates itself), a compile check of the benchmarks, and the aarch64 release binary under
+# qemu-aarch64 in a throwaway namespace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,4 +10,6 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 2
 fi
 scripts/setup.sh
-cargo test --all-targets
+cargo test
+cargo check --benches
+scripts/qemu-check.sh
