@@ -1,6 +1,7 @@
 //! The command line: raw arguments parsed by clap, then one module per command.
 
 pub mod logging;
+pub mod probe;
 pub mod status;
 
 use std::path::PathBuf;
@@ -45,6 +46,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Time read-only dumps, or run a stress loop or a veth-only exercise (see `probe --help`).
+    Probe(probe::ProbeArgs),
 }
 
 /// Runs the parsed command on a current-thread runtime and returns the process exit code.
@@ -59,5 +62,9 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
 async fn dispatch(args: Args) -> anyhow::Result<u8> {
     match args.command {
         Command::Status { json } => status::run(json).await,
+        Command::Probe(probe_args) => {
+            let level = args.log_level.as_deref().unwrap_or("warn");
+            probe::run(probe_args, level).await
+        }
     }
 }
