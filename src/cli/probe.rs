@@ -30,11 +30,11 @@ pub struct ProbeArgs {
     #[arg(long, default_value_t = 10, requires = "stress", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub seconds: u64,
 
-    /// Largest accepted growth of resident memory after the warm-up, in KiB (stress only).
+    /// Maximum accepted growth of resident memory after the warm-up, in KiB (stress only).
     #[arg(long, default_value_t = 1024, requires = "stress")]
     pub max_growth_kib: u64,
 
-    /// Largest accepted number of threads (stress only).
+    /// Maximum accepted number of threads (stress only).
     #[arg(long, default_value_t = 3, requires = "stress")]
     pub max_threads: u64,
 
@@ -134,28 +134,30 @@ pub fn render_text(report: &ProbeReport) -> String {
     if let Some(safe_ops) = &report.safe_ops {
         render_safe_ops(&mut text, safe_ops);
     }
+    render_totals(&mut text, report);
+    text
+}
+
+/// Appends the figures every mode has: requests, time, the process and the result.
+fn render_totals(text: &mut String, report: &ProbeReport) {
     let process = &report.process;
     let _ = writeln!(text);
-    row(&mut text, "netlink requests", report.requests.to_string());
-    row(&mut text, "total time", millis(report.duration_us));
+
+    row(text, "netlink requests", report.requests.to_string());
+    row(text, "total time", millis(report.duration_us));
     row(
-        &mut text,
+        text,
         "resident memory",
         format!("{} KiB (peak {} KiB)", process.rss_kib, process.hwm_kib),
     );
-    row(&mut text, "threads", process.threads.to_string());
-    row(&mut text, "CPU time", format!("{} ms", process.cpu_ms));
+    row(text, "threads", process.threads.to_string());
+    row(text, "CPU time", format!("{} ms", process.cpu_ms));
+    row(text, "log written", format!("{} bytes", report.log_bytes));
     row(
-        &mut text,
-        "log written",
-        format!("{} bytes", report.log_bytes),
-    );
-    row(
-        &mut text,
+        text,
         "result",
         if report.passed { "passed" } else { "FAILED" }.to_string(),
     );
-    text
 }
 
 fn render_dumps(text: &mut String, dumps: &[DumpTiming]) {
@@ -172,65 +174,39 @@ fn render_dumps(text: &mut String, dumps: &[DumpTiming]) {
 }
 
 fn render_stress(text: &mut String, stress: &StressReport) {
-    row(
-        text,
-        "calls",
-        format!(
-            "{} in {:.2} s ({:.1} per second)",
-            stress.calls, stress.seconds, stress.calls_per_second
-        ),
+    let errors = match &stress.first_error {
+        Some(first) => format!("{} (first: {first})", stress.errors),
+        None => "0".to_string(),
+    };
+    let rate = format!(
+        "{} in {:.2} s ({:.1} per second)",
+        stress.calls, stress.seconds, stress.calls_per_second
     );
+    row(text, "calls", rate);
     row(text, "interfaces listed", stress.interfaces.to_string());
-    row(
-        text,
-        "errors",
-        stress
-            .first_error
-            .as_ref()
-            .map_or("0".to_string(), |first| {
-                format!("{} (first: {first})", stress.errors)
-            }),
-    );
+    row(text, "errors", errors);
+
+    let kib = |value: u64| format!("{value} KiB");
     row(text, "warm-up", format!("{} ms", stress.warmup_ms));
-    row(
-        text,
-        "resident baseline",
-        format!("{} KiB", stress.baseline_rss_kib),
+    row(text, "resident baseline", kib(stress.baseline_rss_kib));
+    row(text, "resident peak", kib(stress.peak_rss_kib));
+    row(text, "resident final", kib(stress.final_rss_kib));
+    let growth = format!(
+        "{} KiB (limit {} KiB)",
+        stress.growth_kib, stress.max_growth_kib
     );
-    row(
-        text,
-        "resident peak",
-        format!("{} KiB", stress.peak_rss_kib),
+    row(text, "growth", growth);
+
+    let threads = format!(
+        "peak {}, final {} (limit {})",
+        stress.threads_peak, stress.threads_final, stress.max_threads
     );
-    row(
-        text,
-        "resident final",
-        format!("{} KiB", stress.final_rss_kib),
+    row(text, "threads", threads);
+    let cpu = format!(
+        "{} ms ({:.0}% of one core)",
+        stress.cpu_ms, stress.cpu_percent
     );
-    row(
-        text,
-        "growth",
-        format!(
-            "{} KiB (limit {} KiB)",
-            stress.growth_kib, stress.max_growth_kib
-        ),
-    );
-    row(
-        text,
-        "threads",
-        format!(
-            "peak {}, final {} (limit {})",
-            stress.threads_peak, stress.threads_final, stress.max_threads
-        ),
-    );
-    row(
-        text,
-        "CPU time of loop",
-        format!(
-            "{} ms ({:.0}% of one core)",
-            stress.cpu_ms, stress.cpu_percent
-        ),
-    );
+    row(text, "CPU time of loop", cpu);
     row(
         text,
         "log during loop",

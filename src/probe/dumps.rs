@@ -10,7 +10,7 @@ use crate::netlink::{self, Netlink};
 /// One timed dump.
 #[derive(Debug, Clone, Serialize)]
 pub struct DumpTiming {
-    /// What was dumped: `links`, `addresses` or `routes`.
+    /// Object type of the dump: `links`, `addresses` or `routes`.
     pub dump: &'static str,
     /// Objects the dump returned; 0 when it failed.
     pub count: usize,

@@ -61,7 +61,7 @@ pub fn parse_cpu_ticks(text: &str) -> Option<u64> {
 fn clock_ticks_per_second() -> u64 {
     // SAFETY: sysconf only reads a configuration value; it takes no pointers.
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    // Linux reports 100 on every architecture it runs on; fall back to that if sysconf fails.
+    // USER_HZ is 100 on x86_64 and arm64 Linux, so that is the fallback if sysconf fails.
     if ticks > 0 { ticks as u64 } else { 100 }
 }
 

@@ -104,7 +104,7 @@ pub async fn run(netlink: &Netlink) -> anyhow::Result<SafeOpsReport> {
 struct Steps(Vec<StepTiming>);
 
 impl Steps {
-    /// Times `request`, records it and returns whether it succeeded.
+    /// Times `request`, records it and returns its value, or `None` when it failed.
     async fn run<T>(
         &mut self,
         step: &'static str,
@@ -349,8 +349,8 @@ impl Drop for PairGuard {
 
 /// Sends RTM_DELLINK by name on a fresh blocking socket, like `ip link del NAME`.
 ///
-/// The kernel handles a NETLINK_ROUTE request inside the sending call, so no reply is awaited;
-/// this runs in `Drop`, where the async connection cannot be used.
+/// The kernel handles a NETLINK_ROUTE request inside the sending call, so no reply is awaited.
+/// This runs in `Drop`, where the async connection cannot be used.
 fn delete_by_name_blocking(name: &str) -> std::io::Result<()> {
     let mut socket = netlink_sys::Socket::new(netlink_sys::protocols::NETLINK_ROUTE)?;
     socket.bind_auto()?;

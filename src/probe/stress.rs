@@ -14,9 +14,9 @@ const SAMPLE_INTERVAL: Duration = Duration::from_millis(100);
 #[derive(Debug, Clone, Copy)]
 pub struct StressLimits {
     pub duration: Duration,
-    /// Largest accepted growth of resident memory from the baseline to the end, in KiB.
+    /// Maximum accepted growth of resident memory from the baseline to the end, in KiB.
     pub max_growth_kib: u64,
-    /// Largest accepted thread count at any sample.
+    /// Maximum accepted thread count at any sample.
     pub max_threads: u64,
 }
 
@@ -52,7 +52,7 @@ pub struct StressReport {
     pub cpu_percent: f64,
     /// Log bytes written during the loop.
     pub log_bytes: u64,
-    /// Why the run failed; empty when it passed.
+    /// Reasons the run failed; empty when it passed.
     pub failures: Vec<String>,
 }
 
