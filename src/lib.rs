@@ -7,16 +7,19 @@
 //! - [`netlink`]: links, addresses and routes over one shared NETLINK_ROUTE connection, with the
 //!   deadlines, acknowledgements and dump checks that rtnetlink leaves out, plus a kernel event
 //!   monitor on its own socket.
+//! - [`appliance`]: the enforcement loop that reacts to kernel events, and the `run` service.
 //! - [`isolation`]: the pure engine that turns a kernel snapshot and a selection into actions, the
 //!   executor that applies them, and the saved selection.
-//! - `ui`: screens drawn into an embedded-graphics `DrawTarget`, the ST7735 panel and buttons on
+//! - [`ui`]: screens drawn into an embedded-graphics `DrawTarget`, the ST7735 panel and buttons on
 //!   the HAT, and the terminal simulator.
-//! - `config`: the TOML configuration, read raw and then validated.
-//! - `cli`: the command line; `main.rs` only parses arguments and prints errors.
+//! - [`config`]: the TOML configuration, read raw and then validated.
+//! - [`probe`]: timed dumps, a stress loop and a veth-only exercise, for checking a device.
+//! - [`cli`]: the command line; `main.rs` only parses arguments and prints errors.
 
 pub mod appliance;
 pub mod cli;
 pub mod config;
 pub mod isolation;
 pub mod netlink;
+pub mod probe;
 pub mod ui;

@@ -3,6 +3,7 @@
 pub mod context;
 pub mod isolate;
 pub mod logging;
+pub mod probe;
 pub mod status;
 
 use std::path::PathBuf;
@@ -72,6 +73,8 @@ pub enum Command {
     /// Exit 0 when the kernel state isolates everything but the saved uplink, else list each
     /// violation and exit 1.
     Check,
+    /// Time read-only dumps, or run a stress loop or a veth-only exercise (see `probe --help`).
+    Probe(probe::ProbeArgs),
 }
 
 /// Runs the parsed command on a current-thread runtime and returns the process exit code.
@@ -97,6 +100,10 @@ async fn dispatch(args: Args) -> anyhow::Result<u8> {
                 frames: frames.clone(),
             };
             crate::appliance::run::run(&load()?, options).await
+        }
+        Command::Probe(probe_args) => {
+            let level = args.log_level.as_deref().unwrap_or("warn");
+            probe::run(probe_args.clone(), level).await
         }
     }
 }

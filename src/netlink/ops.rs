@@ -9,7 +9,9 @@ use std::net::IpAddr;
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
-use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
+use netlink_packet_route::link::{
+    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+};
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteMessage, RouteNextHop, RouteProtocol, RouteScope, RouteType,
 };
@@ -209,6 +211,46 @@ impl Netlink {
         }
         self.change(op, &format!("#{index}"), 0, RouteNetlinkMessage::NewLink(request))
             .await
+    }
+
+    /// Creates a veth pair, like `ip link add NAME type veth peer name PEER`; EEXIST when either
+    /// name is taken. Both ends start administratively down.
+    pub async fn link_add_veth(&self, name: &str, peer: &str) -> Result<()> {
+        check_link_name("link_add_veth", name)?;
+        check_link_name("link_add_veth", peer)?;
+        let mut peer_message = LinkMessage::default();
+        peer_message
+            .attributes
+            .push(LinkAttribute::IfName(peer.to_string()));
+        let mut request = LinkMessage::default();
+        request
+            .attributes
+            .push(LinkAttribute::IfName(name.to_string()));
+        request.attributes.push(LinkAttribute::LinkInfo(vec![
+            LinkInfo::Kind(InfoKind::Veth),
+            LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer_message))),
+        ]));
+        let object = format!("{name} peer {peer}");
+        let message = RouteNetlinkMessage::NewLink(request);
+        self.change("link_add_veth", &object, NLM_F_CREATE | NLM_F_EXCL, message)
+            .await?;
+        tracing::info!(iface = name, peer, "veth pair created");
+        Ok(())
+    }
+
+    /// Deletes a link, like `ip link del dev X`; deleting one end of a veth removes both.
+    pub async fn link_del(&self, index: u32) -> Result<()> {
+        let mut request = LinkMessage::default();
+        request.header.index = index;
+        self.change(
+            "link_del",
+            &format!("#{index}"),
+            0,
+            RouteNetlinkMessage::DelLink(request),
+        )
+        .await?;
+        tracing::info!(iface = index, "link deleted");
+        Ok(())
     }
 
     /// Reads a link's MAC address; `None` for a device without one (tun).
