@@ -22,4 +22,5 @@ pub mod config;
 pub mod isolation;
 pub mod netlink;
 pub mod probe;
+pub mod ratelimit;
 pub mod ui;

@@ -14,6 +14,7 @@ use crate::isolation::state::StateStore;
 use crate::isolation::{Engine, Report, State, enforce};
 use crate::netlink::monitor::{Event, Monitor};
 use crate::netlink::{Netlink, Result};
+use crate::ratelimit::Repeats;
 
 /// Receive buffer for the event socket: room for a few thousand notifications, so that a DHCP
 /// client or a routing burst does not overrun it while an `enforce` call runs.
@@ -35,7 +36,8 @@ pub struct Enforcer {
     recheck: Duration,
     watchdog: Option<Duration>,
     last_state: Option<State>,
-    overruns: u64,
+    overruns: Repeats,
+    read_failures: Repeats,
 }
 
 impl Enforcer {
@@ -50,7 +52,8 @@ impl Enforcer {
             recheck,
             watchdog: sd_notify::watchdog_enabled().map(|interval| interval / 2),
             last_state: None,
-            overruns: 0,
+            overruns: Repeats::default(),
+            read_failures: Repeats::default(),
         })
     }
 
@@ -61,7 +64,7 @@ impl Enforcer {
 
     /// Returns how many monitor overruns forced a full resynchronisation.
     pub fn overruns(&self) -> u64 {
-        self.overruns
+        self.overruns.count()
     }
 
     /// Runs one enforce pass and logs a state change at info.
@@ -118,11 +121,18 @@ impl Enforcer {
             }
             next_check = match self.enforce_once().await {
                 Ok(report) => {
+                    let failures = self.read_failures.reset();
+                    if failures > 0 {
+                        tracing::info!(failures, "reading the kernel state works again");
+                    }
                     publish(&report, &self.engine);
                     report.next_check.unwrap_or(next_recheck)
                 }
                 Err(error) => {
-                    tracing::warn!(cause = %error, "reading the kernel state failed; retrying");
+                    if self.read_failures.note() {
+                        let failures = self.read_failures.count();
+                        tracing::warn!(cause = %error, failures, "reading the kernel state failed; retrying");
+                    }
                     now + Duration::from_millis(500)
                 }
             };
@@ -138,9 +148,9 @@ impl Enforcer {
         for event in &events {
             match event {
                 Event::LinkNew(link) => self.engine.record_link_event(link.index, now),
-                Event::Overrun => {
-                    self.overruns += 1;
-                    tracing::warn!(total = self.overruns, "kernel events lost; resynchronising from dumps");
+                Event::Overrun if self.overruns.note() => {
+                    let total = self.overruns.count();
+                    tracing::warn!(total, "kernel events lost; resynchronising from dumps");
                 }
                 _ => {}
             }

@@ -1,5 +1,6 @@
 //! The UI task: input, model updates and timers in, frames and actions out.
 
+use crate::ratelimit::Repeats;
 use std::future::Future;
 use std::time::Duration;
 
@@ -45,9 +46,10 @@ pub async fn run(
     let mut frame = Frame::default();
     let mut input_open = true;
     let mut models_open = true;
+    let mut failures = Repeats::default();
     tokio::pin!(shutdown);
     loop {
-        redraw(&mut app, &mut frame, &mut display);
+        redraw(&mut app, &mut frame, &mut display, &mut failures);
         let deadline = [buttons.next_deadline(), app.next_deadline()]
             .into_iter()
             .flatten()
@@ -65,15 +67,15 @@ pub async fn run(
             },
             () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                 buttons.expire(Instant::now(), &mut events);
-                dispatch(app.expire(Instant::now()), &mut display, &actions);
+                dispatch(app.expire(Instant::now()), &mut display, &actions, &mut failures);
             }
         }
         for event in events {
-            dispatch(app.button(event, Instant::now()), &mut display, &actions);
+            dispatch(app.button(event, Instant::now()), &mut display, &actions, &mut failures);
         }
     }
     app.stop();
-    redraw(&mut app, &mut frame, &mut display);
+    redraw(&mut app, &mut frame, &mut display, &mut failures);
 }
 
 fn read_input(event: InputEvent, buttons: &mut Buttons, events: &mut Vec<ButtonEvent>) {
@@ -92,25 +94,33 @@ fn dispatch(
     requested: Vec<UiAction>,
     display: &mut Display,
     actions: &mpsc::UnboundedSender<UiAction>,
+    failures: &mut Repeats,
 ) {
     for action in requested {
         tracing::debug!(?action, "ui action");
         if let UiAction::Backlight(on) = action
             && let Err(error) = display.set_backlight(on)
+            && failures.note()
         {
-            tracing::warn!(cause = %error, "switching the backlight failed");
+            let failures = failures.count();
+            tracing::warn!(cause = %error, failures, "switching the backlight failed");
         }
         // A closed receiver means the appliance is stopping; the action no longer matters.
         let _ = actions.send(action);
     }
 }
 
-fn redraw(app: &mut App, frame: &mut Frame, display: &mut Display) {
+/// Draws the current screen when it changed; display failures are logged at a falling rate,
+/// since a loose panel can fail every frame.
+fn redraw(app: &mut App, frame: &mut Frame, display: &mut Display, failures: &mut Repeats) {
     if !app.take_redraw() {
         return;
     }
     let Ok(()) = app.draw(frame);
-    if let Err(error) = display.show(frame) {
-        tracing::warn!(cause = %error, "showing a frame failed");
+    if let Err(error) = display.show(frame)
+        && failures.note()
+    {
+        let failures = failures.count();
+        tracing::warn!(cause = %error, failures, "showing a frame failed");
     }
 }
