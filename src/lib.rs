@@ -12,11 +12,13 @@
 //! - `ui`: screens drawn into an embedded-graphics `DrawTarget`, the ST7735 panel and buttons on
 //!   the HAT, and the terminal simulator.
 //! - `config`: the TOML configuration, read raw and then validated.
+//! - `demo`: throwaway network namespaces with simulated uplinks and the appliance inside them.
 //! - `cli`: the command line; `main.rs` only parses arguments and prints errors.
 
 pub mod appliance;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod isolation;
 pub mod netlink;
 pub mod ui;
