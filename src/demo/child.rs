@@ -17,7 +17,7 @@ use super::netns;
 /// How long the appliance gets to stop after SIGTERM before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
-/// What the child is started with.
+/// The paths and options the appliance child starts with.
 pub struct ChildOptions<'a> {
     pub netns: &'a str,
     pub state_dir: &'a Path,

@@ -134,7 +134,7 @@ fn load_script(path: &Path) -> anyhow::Result<(String, Vec<Line>)> {
 }
 
 fn require_root() -> anyhow::Result<()> {
-    // SAFETY: geteuid takes no arguments and cannot fail.
+    // SAFETY: geteuid takes no arguments; geteuid(2) says it always succeeds.
     if unsafe { libc::geteuid() } != 0 {
         bail!("the demo creates network namespaces and needs root; run it with sudo");
     }

@@ -87,7 +87,7 @@ fn remove_path(target: &Path) -> io::Result<()> {
     result
 }
 
-/// Removes every namespace this process created and still holds; used by the panic hook.
+/// Removes every namespace this process created and has not removed yet; the panic hook calls it.
 pub fn remove_all_created() {
     let paths = CREATED
         .lock()

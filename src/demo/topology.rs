@@ -40,7 +40,7 @@ impl Uplink {
     }
 }
 
-/// The three uplinks every demo starts with: Ethernet preferred, then Wi-Fi, then USB gadget.
+/// Lists the three uplinks every demo starts with: Ethernet preferred, then Wi-Fi, then USB gadget.
 pub fn standard_uplinks() -> Vec<Uplink> {
     vec![
         Uplink {
@@ -176,7 +176,7 @@ pub fn connect_in(name: &str) -> anyhow::Result<Netlink> {
     Ok(Netlink::connect(NetlinkOptions::default())?)
 }
 
-/// Fails unless the namespace behind `netlink` holds exactly the links in `expected`.
+/// Fails unless the namespace behind `netlink` contains exactly the links in `expected`.
 pub async fn require_links(netlink: &Netlink, expected: &[&str]) -> anyhow::Result<()> {
     let mut names: Vec<String> = netlink
         .link_list()
@@ -188,7 +188,7 @@ pub async fn require_links(netlink: &Netlink, expected: &[&str]) -> anyhow::Resu
     let mut wanted: Vec<&str> = expected.to_vec();
     wanted.sort();
     if names != wanted {
-        bail!("the demo namespace holds links {names:?}, expected {wanted:?}; refusing to go on");
+        bail!("the demo namespace contains links {names:?}, expected {wanted:?}; the demo stops before the appliance starts");
     }
     Ok(())
 }
