@@ -13,12 +13,14 @@
 //! - [`ui`]: screens drawn into an embedded-graphics `DrawTarget`, the ST7735 panel and buttons on
 //!   the HAT, and the terminal simulator.
 //! - [`config`]: the TOML configuration, read raw and then validated.
+//! - [`demo`]: throwaway network namespaces with simulated uplinks and the appliance inside them.
 //! - [`probe`]: timed dumps, a stress loop and a veth-only exercise, for checking a device.
 //! - [`cli`]: the command line; `main.rs` only parses arguments and prints errors.
 
 pub mod appliance;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod isolation;
 pub mod netlink;
 pub mod probe;

@@ -75,6 +75,16 @@ pub enum Command {
     Check,
     /// Time read-only dumps, or run a stress loop or a veth-only exercise (see `probe --help`).
     Probe(probe::ProbeArgs),
+    /// Run the appliance in throwaway network namespaces with simulated eth0, wlan0 and usb0
+    /// uplinks, the terminal display and keyboard input (needs root).
+    Demo {
+        /// Script of timed button presses, kernel events and expectations; exits when done.
+        #[arg(long)]
+        script: Option<PathBuf>,
+        /// Directory that receives each new frame as a PNG.
+        #[arg(long)]
+        frames: Option<PathBuf>,
+    },
 }
 
 /// Runs the parsed command on a current-thread runtime and returns the process exit code.
@@ -93,6 +103,14 @@ async fn dispatch(args: Args) -> anyhow::Result<u8> {
         Command::Select { iface, watch } => isolate::select(&load()?, iface, *watch).await,
         Command::Release => isolate::release(&load()?),
         Command::Check => isolate::check(&load()?).await,
+        Command::Demo { script, frames } => {
+            let options = crate::demo::DemoOptions {
+                script: script.clone(),
+                frames: frames.clone(),
+                log_level: args.log_level.clone(),
+            };
+            crate::demo::run(options).await
+        }
         Command::Run { display, input, frames } => {
             let options = crate::appliance::run::RunOptions {
                 display: *display,
