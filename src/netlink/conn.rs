@@ -406,4 +406,21 @@ mod kernel_tests {
             assert!(!links.is_empty(), "a fresh connection serves the next request");
         });
     }
+
+    /// A connection that ends while a request waits is an error, never an acknowledgement.
+    #[test]
+    fn connection_lost_before_reply_is_closed() {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        tokio::task::LocalSet::new().block_on(&runtime, async {
+            let netlink = Netlink::connect(NetlinkOptions::default()).unwrap();
+            let message = RouteNetlinkMessage::GetLink(LinkMessage::default());
+            let waiting = netlink.exchange(NLM_F_ECHO, message, |_| Ok(()));
+            let cut = async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                netlink.drop_connection();
+            };
+            let (result, ()) = tokio::join!(waiting, cut);
+            assert!(matches!(result, Err(ErrorKind::Closed)), "{:?}", result.err());
+        });
+    }
 }
