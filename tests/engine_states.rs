@@ -8,7 +8,7 @@ use rustyjack::isolation::fake::{self, FakeKernel, Op, OpKind};
 use rustyjack::isolation::{Action, Engine, KeepSet, Report, State, enforce};
 use rustyjack::netlink::error::errno;
 use rustyjack::netlink::types::{addr_flags, route_type};
-use rustyjack::netlink::{Kernel, Route, Snapshot};
+use rustyjack::netlink::{Route, Snapshot};
 
 /// A small network: `eth0` (the usual uplink, down, with an IPv4 address), `wlan0` and `usb0`
 /// (up and configured), `tun0` (a managed tun) and `wg0` (a kept tun).
@@ -402,6 +402,8 @@ mod isolating {
             Action::AddrDel(_) => 1,
             Action::RouteDel(_) => 2,
             Action::LinkUp(_) => 3,
+            Action::AddrAdd { .. } => 4,
+            Action::RouteAdd(_) => 5,
         }
     }
 }
@@ -500,6 +502,18 @@ mod waiting_for_uplink {
 
         assert_eq!(report.state, State::WaitingForUplink);
         assert!(lab.is_up(eth1));
+    }
+
+    #[test]
+    fn waiting_for_uplink_link_local_only_is_not_online() {
+        let mut lab = Lab::new(Some("eth1"));
+        let eth1 = lab.kernel.add_link("eth1");
+        lab.kernel.add_address(fake::address(eth1, "fe80::5/64")).unwrap();
+
+        assert_eq!(lab.enforce().state, State::WaitingForUplink);
+
+        lab.kernel.add_address(fake::address(eth1, "2001:db8:9::5/64")).unwrap();
+        assert_eq!(lab.enforce().state, State::Online);
     }
 }
 
@@ -656,12 +670,7 @@ mod online {
     }
 
     async fn apply(kernel: &FakeKernel, action: &Action) -> rustyjack::netlink::Result<()> {
-        match action {
-            Action::LinkDown(index) => kernel.link_set_down(*index).await,
-            Action::AddrDel(address) => kernel.addr_del(address).await,
-            Action::RouteDel(route) => kernel.route_del(route).await,
-            Action::LinkUp(index) => kernel.link_set_up(*index).await,
-        }
+        rustyjack::isolation::executor::apply(kernel, action).await
     }
 }
 
@@ -845,5 +854,108 @@ mod check {
                 "degraded"
             ]
         );
+    }
+}
+
+mod static_uplink {
+    use super::*;
+    use std::collections::BTreeMap;
+    use std::net::IpAddr;
+
+    use rustyjack::isolation::StaticUplink;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    /// `eth0` selected, with 192.0.2.20/24, 2001:db8:5::20/64 and both gateways configured.
+    fn lab_with_static_eth0() -> Lab {
+        let mut lab = Lab::new(Some("eth0"));
+        let config = StaticUplink {
+            addresses: vec![(ip("192.0.2.20"), 24), (ip("2001:db8:5::20"), 64)],
+            gateways: vec![ip("192.0.2.1"), ip("2001:db8:5::1")],
+        };
+        let statics = BTreeMap::from([("eth0".to_string(), config)]);
+        lab.engine = lab.engine.clone().with_static_uplinks(statics);
+        lab
+    }
+
+    fn has_address(lab: &Lab, index: u32, text: &str, prefix_len: u8) -> bool {
+        lab.snapshot()
+            .addresses
+            .iter()
+            .any(|a| a.index == index && a.local == ip(text) && a.prefix_len == prefix_len)
+    }
+
+    fn has_default_via(lab: &Lab, index: u32, gateway: &str) -> bool {
+        lab.routes_through(index)
+            .iter()
+            .any(|r| r.is_default() && r.gateway == Some(ip(gateway)) && r.table == 254)
+    }
+
+    #[test]
+    fn static_uplink_addressing_added_after_link_up() {
+        let mut lab = lab_with_static_eth0();
+        let report = lab.enforce();
+
+        assert!(report.satisfied, "{:?}", report.violations);
+        let eth0 = lab.eth0;
+        assert!(lab.is_up(eth0));
+        assert!(has_address(&lab, eth0, "192.0.2.20", 24));
+        assert!(has_address(&lab, eth0, "2001:db8:5::20", 64));
+        assert!(has_default_via(&lab, eth0, "192.0.2.1"));
+        assert!(has_default_via(&lab, eth0, "2001:db8:5::1"));
+        assert!(has_address(&lab, eth0, "192.0.2.10", 24), "existing address left alone");
+
+        let ops = lab.kernel.ops();
+        let up = ops.iter().position(|op| *op == Op::LinkUp(eth0)).unwrap();
+        let first_add = ops.iter().position(|op| op.kind() == OpKind::AddrAdd).unwrap();
+        let first_route = ops.iter().position(|op| op.kind() == OpKind::RouteAdd).unwrap();
+        assert!(up < first_add && first_add < first_route, "{ops:?}");
+    }
+
+    #[test]
+    fn static_address_removed_by_third_party_restored() {
+        let mut lab = lab_with_static_eth0();
+        lab.enforce();
+        let eth0 = lab.eth0;
+        let address = lab
+            .snapshot()
+            .addresses
+            .into_iter()
+            .find(|a| a.index == eth0 && a.local == ip("192.0.2.20"))
+            .unwrap();
+        lab.kernel.remove_address(&address).unwrap();
+        assert!(!has_address(&lab, eth0, "192.0.2.20", 24));
+
+        let report = lab.enforce();
+        assert!(report.satisfied, "{:?}", report.violations);
+        assert!(has_address(&lab, eth0, "192.0.2.20", 24));
+        assert_eq!(lab.engine.corrected_leaks(), 0, "restoring the uplink is not a leak");
+    }
+
+    #[test]
+    fn static_gateway_failure_backs_off() {
+        let mut lab = lab_with_static_eth0();
+        let eth0 = lab.eth0;
+        lab.kernel.fail(OpKind::RouteAdd, eth0, errno::EEXIST, None);
+        let report = lab.enforce();
+
+        assert_eq!(report.state, State::Degraded);
+        assert!(!report.satisfied);
+        let next = report.next_check.expect("a retry deadline");
+        assert!(next > lab.now, "a failing add must not be retried at once");
+        let attempts = lab.ops_of(OpKind::RouteAdd).len();
+        lab.enforce();
+        assert_eq!(lab.ops_of(OpKind::RouteAdd).len(), attempts, "no retry before the deadline");
+    }
+
+    #[test]
+    fn static_config_of_other_uplink_ignored() {
+        let mut lab = lab_with_static_eth0();
+        lab.engine.select(Some("wlan0".to_string()));
+        lab.enforce();
+        assert_eq!(lab.ops_of(OpKind::AddrAdd).len(), 0);
+        assert_eq!(lab.ops_of(OpKind::RouteAdd).len(), 0);
     }
 }

@@ -30,7 +30,7 @@ pub async fn run(context: &Context, options: RunOptions) -> anyhow::Result<u8> {
     let shutdown = signals::shutdown_on_signal()?;
     let selection = context.saved_selection()?;
     let netlink = context.connect()?;
-    let engine = Engine::new(selection, context.keep.clone());
+    let engine = context.engine(selection);
     let recheck = context.config.isolation.recheck_interval;
     let mut enforcer = Enforcer::new(netlink, engine, Some(context.store.clone()), recheck)?;
 

@@ -1,13 +1,15 @@
 //! What every changing command needs: the validated configuration, the keep set, the saved
 //! selection and the netlink connection.
 
+use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::path::Path;
 
 use anyhow::Context as _;
 
 use super::BadInput;
 use crate::config::Config;
-use crate::isolation::KeepSet;
+use crate::isolation::{Engine, KeepSet, StaticUplink};
 use crate::isolation::state::{Loaded, StateStore};
 use crate::netlink::{Netlink, NetlinkOptions};
 
@@ -28,6 +30,28 @@ impl Context {
             keep,
             store: StateStore::new(state_dir),
         })
+    }
+
+    /// Builds the engine for `selection` with the keep set and the configured uplink addressing.
+    pub fn engine(&self, selection: Option<String>) -> Engine {
+        Engine::new(selection, self.keep.clone()).with_static_uplinks(self.static_uplinks())
+    }
+
+    /// Returns `[uplink.<name>]` as the engine's addressing per uplink name.
+    fn static_uplinks(&self) -> BTreeMap<String, StaticUplink> {
+        let uplinks = self.config.uplinks.iter().map(|(name, settings)| {
+            let addresses = [settings.address, settings.address6]
+                .into_iter()
+                .flatten()
+                .map(|cidr| (cidr.address, cidr.prefix_len))
+                .collect();
+            let gateways = [settings.gateway.map(IpAddr::V4), settings.gateway6.map(IpAddr::V6)]
+                .into_iter()
+                .flatten()
+                .collect();
+            (name.clone(), StaticUplink { addresses, gateways })
+        });
+        uplinks.collect()
     }
 
     /// Opens the request connection with the configured deadline.

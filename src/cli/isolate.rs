@@ -7,7 +7,7 @@ use tokio::sync::mpsc;
 use super::BadInput;
 use super::context::Context;
 use crate::appliance::{Enforcer, signals};
-use crate::isolation::{Engine, Report, enforce, violations};
+use crate::isolation::{Engine, Report, enforce};
 use crate::netlink::names::check_link_name;
 use crate::netlink::{Kernel, Netlink};
 
@@ -19,7 +19,7 @@ pub async fn select(context: &Context, name: &str, watch: bool) -> anyhow::Resul
     let netlink = context.connect()?;
     resolve(&netlink, name).await?;
     context.store.save(name)?;
-    let engine = Engine::new(Some(name.to_string()), context.keep.clone());
+    let engine = context.engine(Some(name.to_string()));
 
     let Some(shutdown) = shutdown else {
         let mut engine = engine;
@@ -84,7 +84,7 @@ pub async fn check(context: &Context) -> anyhow::Result<u8> {
     };
     let netlink = context.connect()?;
     let snapshot = netlink.snapshot().await?;
-    let found = violations(Some(&selection), &context.keep, &snapshot);
+    let found = context.engine(Some(selection.clone())).violations(&snapshot);
     if found.is_empty() {
         println!("isolation holds for uplink {selection}");
         return Ok(0);

@@ -5,7 +5,9 @@ use crate::netlink::Snapshot;
 
 /// Lists why `name` is not a working uplink with everything else isolated; empty when it is.
 ///
-/// `saved` is the selection the appliance saved, which must be `name` as well.
+/// `saved` is the selection the appliance saved, which must be `name` as well. A working uplink
+/// also holds a global address and a default route, which the demo's configuration gives every
+/// simulated uplink.
 pub fn uplink_problems(snapshot: &Snapshot, name: &str, saved: Option<&str>) -> Vec<String> {
     let mut problems = Vec::new();
     if saved != Some(name) {
@@ -22,6 +24,18 @@ pub fn uplink_problems(snapshot: &Snapshot, name: &str, saved: Option<&str>) -> 
     let keep = KeepSet::default();
     for violation in violations(Some(name), &keep, snapshot) {
         problems.push(violation.to_string());
+    }
+    if let Some(link) = snapshot.link_by_name(name) {
+        let addressed = snapshot
+            .addresses
+            .iter()
+            .any(|address| address.index == link.index && address.scope == 0);
+        if !addressed {
+            problems.push(format!("{name} has no global address"));
+        }
+        if !snapshot.routes.iter().any(|route| route.is_default() && route.uses_link(link.index)) {
+            problems.push(format!("{name} has no default route"));
+        }
     }
     problems
 }

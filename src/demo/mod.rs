@@ -94,6 +94,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<u8> {
     }
 
     let (state_dir, config) = child::private_paths(&scratch.path);
+    write_config(&config)?;
     let device_ns = lab.device_ns();
     let child_options = ChildOptions {
         netns: &device_ns,
@@ -301,4 +302,20 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.path);
     }
+}
+
+/// Writes the appliance's configuration: each simulated uplink's device addresses and gateways
+/// as static uplink addressing, standing in for the DHCP client a real uplink would have, so an
+/// uplink chosen again after it was isolated gets its addresses and default routes back.
+fn write_config(path: &Path) -> anyhow::Result<()> {
+    let mut text = String::from("# Written by `rustyjack demo` for its simulated uplinks.\n");
+    for uplink in topology::standard_uplinks() {
+        let [(device4, len4), (device6, len6)] = uplink.addresses(2);
+        let [(gateway4, _), (gateway6, _)] = uplink.addresses(1);
+        text.push_str(&format!(
+            "\n[uplink.{}]\naddress = \"{device4}/{len4}\"\ngateway = \"{gateway4}\"\naddress6 = \"{device6}/{len6}\"\ngateway6 = \"{gateway6}\"\n",
+            uplink.name
+        ));
+    }
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }

@@ -26,14 +26,19 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use tracing::{debug, info, warn};
 
 use super::keep::KeepSet;
+use super::uplink::{StaticUplink, static_shortfalls};
 use super::violation::{Role, Roles, Violation, address_text, violations};
 use crate::netlink::error::errno;
 use crate::netlink::{Address, Error, Route, Snapshot};
+
+/// RT_SCOPE_UNIVERSE: an address that reaches beyond the link.
+const SCOPE_GLOBAL: u8 = 0;
 
 /// Delay before the first retry of a failed action; each further failure doubles it.
 pub const FIRST_RETRY: Duration = Duration::from_millis(100);
@@ -90,6 +95,15 @@ pub enum Action {
     RouteDel(Route),
     /// Set the selected uplink administratively up, like `ip link set dev X up`.
     LinkUp(u32),
+    /// Add an address configured for the uplink, like `ip addr add ADDR/LEN dev X`.
+    AddrAdd {
+        index: u32,
+        address: IpAddr,
+        prefix_len: u8,
+    },
+    /// Add the default route via a gateway configured for the uplink, like
+    /// `ip route add default via GW dev X`.
+    RouteAdd(Route),
 }
 
 impl Action {
@@ -100,6 +114,8 @@ impl Action {
             Action::AddrDel(_) => "address delete",
             Action::RouteDel(_) => "route delete",
             Action::LinkUp(_) => "link up",
+            Action::AddrAdd { .. } => "address add",
+            Action::RouteAdd(_) => "route add",
         }
     }
 
@@ -110,6 +126,8 @@ impl Action {
             Action::AddrDel(_) => 1,
             Action::RouteDel(_) => 2,
             Action::LinkUp(_) => 3,
+            Action::AddrAdd { .. } => 4,
+            Action::RouteAdd(_) => 5,
         }
     }
 }
@@ -196,6 +214,7 @@ pub struct Engine {
     corrected_leaks: u64,
     isolated: usize,
     events: VecDeque<String>,
+    statics: BTreeMap<String, StaticUplink>,
 }
 
 impl Engine {
@@ -217,6 +236,7 @@ impl Engine {
             corrected_leaks: 0,
             isolated: 0,
             events: VecDeque::new(),
+            statics: BTreeMap::new(),
         }
     }
 
@@ -270,9 +290,22 @@ impl Engine {
             .unwrap_or_else(|| format!("#{index}"))
     }
 
-    /// Lists the violations of isolation in `snapshot` for this engine's selection and keep set.
+    /// Lists the violations of isolation in `snapshot` for this engine's selection and keep set,
+    /// and the uplink's missing configured addressing.
     pub fn violations(&self, snapshot: &Snapshot) -> Vec<Violation> {
-        violations(self.selection(), &self.keep, snapshot)
+        let mut found = violations(self.selection(), &self.keep, snapshot);
+        let uplink = self.selection().and_then(|name| snapshot.link_by_name(name));
+        let config = self.selection().and_then(|name| self.statics.get(name));
+        if let (Some(uplink), Some(config)) = (uplink, config) {
+            found.extend(static_shortfalls(uplink, config, snapshot));
+        }
+        found
+    }
+
+    /// Sets the addressing configured per uplink name; the selected uplink gets its entry.
+    pub fn with_static_uplinks(mut self, statics: BTreeMap<String, StaticUplink>) -> Engine {
+        self.statics = statics;
+        self
     }
 
     /// Returns what the UI shows.
@@ -300,7 +333,7 @@ impl Engine {
             self.set_state(State::Unselected);
             return Plan::default();
         };
-        let found = violations(Some(&selection), &self.keep, snapshot);
+        let found = self.violations(snapshot);
         self.observe(&selection, snapshot, &found);
 
         let mut needed: Vec<Action> = found.iter().map(correction).collect();
@@ -359,7 +392,7 @@ impl Engine {
         self.note_renames(snapshot);
 
         for violation in found {
-            if let Violation::UplinkDown { .. } = violation {
+            if violation.is_uplink_shortfall() {
                 continue;
             }
             current
@@ -550,6 +583,8 @@ impl Engine {
     fn action_index(&self, action: &Action) -> u32 {
         match action {
             Action::LinkDown(index) | Action::LinkUp(index) => *index,
+            Action::AddrAdd { index, .. } => *index,
+            Action::RouteAdd(route) => route.oif.unwrap_or(0),
             Action::AddrDel(address) => address.index,
             Action::RouteDel(route) => {
                 let mut outputs = route.output_links();
@@ -579,7 +614,8 @@ impl Engine {
         self.set_state(state);
     }
 
-    /// Returns true when the uplink is admin up, running, and has a usable address.
+    /// Returns true when the uplink is admin up, running, and has a usable global address
+    /// (a link-local address alone reaches no further than the segment).
     fn is_uplink_online(&self, snapshot: &Snapshot) -> bool {
         let Some(uplink) = self.uplink_index.and_then(|index| snapshot.link(index)) else {
             return false;
@@ -587,7 +623,9 @@ impl Engine {
         let has_address = snapshot
             .addresses
             .iter()
-            .any(|address| address.index == uplink.index && address.is_usable());
+            .any(|address| {
+                address.index == uplink.index && address.is_usable() && address.scope == SCOPE_GLOBAL
+            });
         uplink.admin_up && uplink.is_running() && has_address
     }
 
@@ -615,6 +653,17 @@ fn correction(violation: &Violation) -> Action {
         Violation::Address { address, .. } => Action::AddrDel(address.clone()),
         Violation::Route { route, .. } => Action::RouteDel(route.clone()),
         Violation::UplinkDown { index, .. } => Action::LinkUp(*index),
+        Violation::StaticAddressMissing {
+            index,
+            address,
+            prefix_len,
+            ..
+        } => Action::AddrAdd {
+            index: *index,
+            address: *address,
+            prefix_len: *prefix_len,
+        },
+        Violation::StaticGatewayMissing { route, .. } => Action::RouteAdd(route.clone()),
     }
 }
 
@@ -627,6 +676,7 @@ fn leak_text(violation: &Violation) -> String {
         }
         Violation::Route { name, printed, .. } => format!("{name}: route {printed} removed"),
         Violation::UplinkDown { name, .. } => format!("{name}: uplink was down, set up"),
+        other => format!("{other}; added"),
     }
 }
 

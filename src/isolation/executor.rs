@@ -39,7 +39,7 @@ impl Report {
     pub fn others_isolated(&self) -> bool {
         self.violations
             .iter()
-            .all(|violation| matches!(violation, Violation::UplinkDown { .. }))
+            .all(Violation::is_uplink_shortfall)
     }
 }
 
@@ -74,12 +74,18 @@ pub async fn enforce<K: Kernel>(kernel: &K, engine: &mut Engine, now: Instant) -
 }
 
 /// Sends one action to the kernel.
-async fn apply<K: Kernel>(kernel: &K, action: &Action) -> Result<()> {
+pub async fn apply<K: Kernel>(kernel: &K, action: &Action) -> Result<()> {
     match action {
         Action::LinkDown(index) => kernel.link_set_down(*index).await,
         Action::AddrDel(address) => kernel.addr_del(address).await,
         Action::RouteDel(route) => kernel.route_del(route).await,
         Action::LinkUp(index) => kernel.link_set_up(*index).await,
+        Action::AddrAdd {
+            index,
+            address,
+            prefix_len,
+        } => kernel.addr_add(*index, *address, *prefix_len).await,
+        Action::RouteAdd(route) => kernel.route_add(route).await,
     }
 }
 

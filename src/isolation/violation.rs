@@ -78,6 +78,16 @@ pub enum Violation {
     },
     /// The selected uplink is present but administratively down.
     UplinkDown { index: u32, name: String },
+    /// An address configured for the uplink is missing from it.
+    StaticAddressMissing {
+        index: u32,
+        name: String,
+        address: IpAddr,
+        prefix_len: u8,
+    },
+    /// The default route via a gateway configured for the uplink is missing; `route` is the one
+    /// to add.
+    StaticGatewayMissing { index: u32, name: String, route: Route },
 }
 
 impl Violation {
@@ -86,6 +96,8 @@ impl Violation {
         match self {
             Violation::LinkUp { index, .. }
             | Violation::UplinkDown { index, .. }
+            | Violation::StaticAddressMissing { index, .. }
+            | Violation::StaticGatewayMissing { index, .. }
             | Violation::Route { index, .. } => *index,
             Violation::Address { address, .. } => address.index,
         }
@@ -97,8 +109,21 @@ impl Violation {
             Violation::LinkUp { name, .. }
             | Violation::Address { name, .. }
             | Violation::Route { name, .. }
-            | Violation::UplinkDown { name, .. } => name,
+            | Violation::UplinkDown { name, .. }
+            | Violation::StaticAddressMissing { name, .. }
+            | Violation::StaticGatewayMissing { name, .. } => name,
         }
+    }
+
+    /// Returns true for a shortfall of the uplink itself (down, or missing its configured
+    /// addressing), as opposed to a leak through another link.
+    pub fn is_uplink_shortfall(&self) -> bool {
+        matches!(
+            self,
+            Violation::UplinkDown { .. }
+                | Violation::StaticAddressMissing { .. }
+                | Violation::StaticGatewayMissing { .. }
+        )
     }
 }
 
@@ -122,6 +147,16 @@ impl fmt::Display for Violation {
             }
             Violation::Route { name, printed, .. } => write!(f, "{name}: route {printed} uses it"),
             Violation::UplinkDown { name, .. } => write!(f, "{name}: uplink is down"),
+            Violation::StaticAddressMissing {
+                name,
+                address,
+                prefix_len,
+                ..
+            } => write!(f, "{name}: configured address {address}/{prefix_len} missing"),
+            Violation::StaticGatewayMissing { name, route, .. } => {
+                let gateway = route.gateway.map(|g| g.to_string()).unwrap_or_default();
+                write!(f, "{name}: configured default via {gateway} missing")
+            }
         }
     }
 }

@@ -1,0 +1,75 @@
+//! Static addressing for the uplink: the addresses and default gateways configured for it.
+//!
+//! Isolation leaves the uplink's own addresses and routes alone, except that a configured
+//! address or gateway must be present. A missing one is a shortfall the engine corrects by
+//! adding it, after the uplink is up. Gateways go into the main table, with the kernel's default
+//! metric (0 for IPv4, 1024 for IPv6).
+
+use std::net::IpAddr;
+
+use super::violation::Violation;
+use crate::netlink::types::{route_type, table};
+use crate::netlink::{Family, Link, Route, Snapshot};
+
+/// RTPROT_STATIC (linux/rtnetlink.h): a route added by an administrator or a daemon on its behalf.
+const PROTOCOL_STATIC: u8 = 4;
+
+/// Addresses and default gateways configured for one uplink (`[uplink.<name>]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StaticUplink {
+    /// Each address with its prefix length.
+    pub addresses: Vec<(IpAddr, u8)>,
+    pub gateways: Vec<IpAddr>,
+}
+
+/// Lists the configured addresses and gateways that `uplink` lacks in `snapshot`.
+pub fn static_shortfalls(uplink: &Link, config: &StaticUplink, snapshot: &Snapshot) -> Vec<Violation> {
+    let mut found = Vec::new();
+    for &(address, prefix_len) in &config.addresses {
+        let present = snapshot.addresses.iter().any(|held| {
+            held.index == uplink.index && held.local == address && held.prefix_len == prefix_len
+        });
+        if !present {
+            found.push(Violation::StaticAddressMissing {
+                index: uplink.index,
+                name: uplink.name.clone(),
+                address,
+                prefix_len,
+            });
+        }
+    }
+    for &gateway in &config.gateways {
+        let present = snapshot.routes.iter().any(|route| {
+            route.is_default()
+                && route.table == table::MAIN
+                && route.gateway == Some(gateway)
+                && route.uses_link(uplink.index)
+        });
+        if !present {
+            found.push(Violation::StaticGatewayMissing {
+                index: uplink.index,
+                name: uplink.name.clone(),
+                route: default_route(uplink.index, gateway),
+            });
+        }
+    }
+    found
+}
+
+fn default_route(index: u32, gateway: IpAddr) -> Route {
+    Route {
+        family: Family::of(&gateway),
+        table: table::MAIN,
+        destination: None,
+        dst_len: 0,
+        gateway: Some(gateway),
+        oif: Some(index),
+        priority: None,
+        protocol: PROTOCOL_STATIC,
+        scope: 0,
+        kind: route_type::UNICAST,
+        tos: 0,
+        pref_source: None,
+        nexthops: Vec::new(),
+    }
+}
