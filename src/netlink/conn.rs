@@ -34,7 +34,7 @@ use super::error::{Error, ErrorKind, Result, errno};
 /// Settings of the request connection.
 #[derive(Debug, Clone)]
 pub struct NetlinkOptions {
-    /// Longest wait for the next reply message of one request.
+    /// Maximum wait for the next reply message of one request.
     pub timeout: Duration,
     /// Extra attempts after EINTR, EAGAIN or EBUSY.
     pub transient_retries: u32,
@@ -52,14 +52,14 @@ impl Default for NetlinkOptions {
     }
 }
 
-/// What a dump hands to its caller.
+/// One item a dump passes to its caller.
 pub(crate) enum DumpEvent {
     /// A new attempt starts: drop what earlier attempts delivered.
     Restart,
     Message(RouteNetlinkMessage),
 }
 
-/// How a change request ended.
+/// The outcome of a request that ended well.
 enum Reply {
     Acked,
     DumpDone { interrupted: bool },
@@ -144,7 +144,7 @@ impl Netlink {
         }
     }
 
-    /// Sends a request answered by one message (a get by index or name) and returns that message.
+    /// Sends a request whose reply is one message (a get by index or name) and returns it.
     pub(crate) async fn get(
         &self,
         op: &'static str,
@@ -164,14 +164,14 @@ impl Netlink {
             (Ok(_), None) => Err(Error::new(
                 op,
                 object,
-                ErrorKind::Decode("the kernel acknowledged without an answer".into()),
+                ErrorKind::Decode("the kernel acknowledged without a reply message".into()),
             )),
         }
     }
 
     /// Runs a dump and hands each message to `sink`; a dump flagged as interrupted is repeated.
     ///
-    /// `sink` sees [`DumpEvent::Restart`] before every attempt so that it starts from empty; the
+    /// `sink` receives [`DumpEvent::Restart`] before every attempt so that it starts from empty; the
     /// caller keeps only its own compact values, which bounds memory to the result itself.
     pub(crate) async fn dump(
         &self,

@@ -36,6 +36,8 @@ pub enum ErrorKind {
     InvalidArgument(String),
     /// A reply could not be decoded.
     Decode(String),
+    /// The kernel acknowledged a delete, but a fresh list still holds the object.
+    StillPresent,
     /// The socket itself failed.
     Io(std::io::Error),
 }
@@ -134,6 +136,7 @@ impl fmt::Display for Error {
             ),
             ErrorKind::InvalidArgument(why) => write!(f, "invalid argument: {why}"),
             ErrorKind::Decode(why) => write!(f, "cannot decode reply: {why}"),
+            ErrorKind::StillPresent => f.write_str("still present after an acknowledged delete"),
             ErrorKind::Io(io) => write!(f, "{io}"),
         }
     }

@@ -36,7 +36,7 @@ pub struct Interface {
     pub addresses: Vec<Address>,
 }
 
-/// What a flush removed and what it could not remove.
+/// The addresses a flush removed and those it could not remove, each with its error.
 #[derive(Debug, Default)]
 pub struct FlushReport {
     pub removed: Vec<Address>,
@@ -120,7 +120,7 @@ impl DefaultRoute {
     }
 }
 
-/// Which default routes a delete removes. Device-only defaults are only removed when asked for.
+/// A selection of default routes to delete; device-only defaults only when asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DefaultRouteFilter {
     pub family: Option<Family>,
@@ -364,7 +364,7 @@ impl Netlink {
                 (true, Some(error)) => report.failed.push((address, error)),
                 (true, None) => {
                     let object = describe_address(&address);
-                    let kind = ErrorKind::Decode("still present after an acknowledged delete".into());
+                    let kind = ErrorKind::StillPresent;
                     report.failed.push((address, Error::new("addr_flush", object, kind)));
                 }
             }
