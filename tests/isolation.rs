@@ -616,3 +616,25 @@ fn watch_converges_after_sigkill() {
     device.assert_check_passes();
     watcher.stop_cleanly();
 }
+
+/// A `select --watch` whose stdout reader went away (a closed journal stream, say) still stops
+/// with exit 0 on SIGTERM instead of panicking on EPIPE while printing its summary.
+#[test]
+fn watch_stops_cleanly_with_stdout_closed() {
+    let device = Device::build();
+    let mut child = device
+        .rustyjack(&["select", "eth0", "--watch"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert!(lines.any(|line| line.unwrap().contains("watching for changes")));
+    drop(lines);
+
+    // SAFETY: kill takes no pointers; the pid is our own child, not yet reaped.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) }, 0);
+    let output = child.wait_with_output().unwrap();
+
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+}
