@@ -1,5 +1,6 @@
 //! `select`, `release` and `check`: the operator's commands for the uplink and isolation.
 
+use std::io::Write;
 use std::time::Instant;
 
 use tokio::sync::mpsc;
@@ -35,10 +36,10 @@ pub async fn select(context: &Context, name: &str, watch: bool) -> anyhow::Resul
     println!("watching for changes; stop with Ctrl-C");
     let (_commands, receiver) = mpsc::unbounded_channel();
     enforcer.run(shutdown, receiver, |_, _| {}).await?;
-    println!(
-        "stopped; {} leaks corrected while watching",
-        enforcer.engine().corrected_leaks()
-    );
+    // stdout may be closed by now, for example when the journal stream went away. println!
+    // would panic on EPIPE, so the summary is best effort and the stop stays orderly.
+    let corrected = enforcer.engine().corrected_leaks();
+    let _ = writeln!(std::io::stdout(), "stopped; {corrected} leaks corrected while watching");
     Ok(0)
 }
 

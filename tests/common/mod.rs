@@ -129,3 +129,114 @@ pub fn index_of(name: &str) -> u32 {
     let links = ip_json(&["link", "show", "dev", name]);
     links[0]["ifindex"].as_u64().expect("ifindex") as u32
 }
+
+/// A named network namespace (`ip netns add`) standing for a gateway on the far end of a veth,
+/// deleted on drop, also when the test panics.
+///
+/// The name is `rjtest-gw-<pid>-<n>`, so that tests running in parallel threads, and other test
+/// processes, never share one.
+pub struct GatewayNs {
+    pub name: String,
+}
+
+impl GatewayNs {
+    /// Creates an empty gateway namespace with loopback up.
+    pub fn create() -> GatewayNs {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let number = NEXT.fetch_add(1, Ordering::Relaxed);
+        let name = format!("rjtest-gw-{}-{number}", std::process::id());
+        ip(&["netns", "add", &name]);
+        let gateway = GatewayNs { name };
+        gateway.ip(&["link", "set", "lo", "up"]);
+        gateway
+    }
+
+    /// Runs `ip ARGS` inside this namespace and panics with its stderr when it fails.
+    pub fn ip(&self, args: &[&str]) {
+        let mut full = vec!["-n", self.name.as_str()];
+        full.extend_from_slice(args);
+        ip(&full);
+    }
+
+    /// Runs `ip ARGS` inside this namespace and returns its stdout.
+    pub fn ip_out(&self, args: &[&str]) -> String {
+        let mut full = vec!["-n", self.name.as_str()];
+        full.extend_from_slice(args);
+        ip_out(&full)
+    }
+
+    /// Runs `f` on a new thread that has joined this namespace, and returns its result.
+    pub fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let path = format!("/run/netns/{}", self.name);
+        std::thread::spawn(move || {
+            let file = File::open(&path).unwrap_or_else(|e| panic!("open {path}: {e}"));
+            // SAFETY: setns only changes this new thread's namespace; the descriptor is open.
+            let result = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+            assert_eq!(result, 0, "setns {path}: {}", std::io::Error::last_os_error());
+            f()
+        })
+        .join()
+        .expect("thread in the gateway namespace panicked")
+    }
+}
+
+impl Drop for GatewayNs {
+    fn drop(&mut self) {
+        let output = run_ip(&["netns", "del", &self.name]);
+        if !output.status.success() && !std::thread::panicking() {
+            panic!(
+                "ip netns del {} failed: {}",
+                self.name,
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+}
+
+/// Polls `condition` every 5 ms until it holds or `timeout` passes; returns whether it held.
+pub fn wait_until(timeout: std::time::Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if condition() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Returns true when iproute2 lists `name` as administratively up.
+pub fn is_up(name: &str) -> bool {
+    let links = ip_json(&["link", "show", "dev", name]);
+    links[0]["flags"]
+        .as_array()
+        .expect("link flags")
+        .iter()
+        .any(|flag| flag == "UP")
+}
+
+/// Returns the addresses iproute2 lists on `name`, as `address/prefix`, any scope.
+pub fn addresses_of(name: &str) -> Vec<String> {
+    let links = ip_json(&["addr", "show", "dev", name]);
+    let Some(infos) = links[0]["addr_info"].as_array() else {
+        return Vec::new();
+    };
+    infos
+        .iter()
+        .map(|info| format!("{}/{}", info["local"].as_str().unwrap(), info["prefixlen"]))
+        .collect()
+}
+
+/// Returns every IPv4 and IPv6 route in any table (the local table included) whose output is
+/// `name`, as `ip route` prints them.
+pub fn routes_via(name: &str) -> Vec<String> {
+    let mut routes = Vec::new();
+    for family in ["-4", "-6"] {
+        let text = ip_out(&[family, "route", "show", "table", "all", "dev", name]);
+        routes.extend(text.lines().map(str::to_string));
+    }
+    routes
+}
