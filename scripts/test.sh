@@ -10,6 +10,11 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 2
 fi
 scripts/setup.sh
-cargo test
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test 2>&1 | tee "$log"
 cargo check --benches
 scripts/qemu-check.sh
+
+# One closing line for the whole suite, summed over every test binary.
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "%d passed, %d failed\n", passed, failed }' "$log"

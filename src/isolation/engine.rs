@@ -39,6 +39,8 @@ use crate::netlink::{Address, Error, Route, Snapshot};
 
 /// RT_SCOPE_UNIVERSE: an address that reaches beyond the link.
 const SCOPE_GLOBAL: u8 = 0;
+/// RTPROT_KERNEL (linux/rtnetlink.h): a route the kernel made itself, such as an address's prefix.
+const RTPROT_KERNEL: u8 = 2;
 
 /// Delay before the first retry of a failed action; each further failure doubles it.
 pub const FIRST_RETRY: Duration = Duration::from_millis(100);
@@ -438,8 +440,17 @@ impl Engine {
                     &[]
                 }
             };
-            for violation in found.iter().filter(|v| v.index() == *index) {
-                if !before.contains(&correction(violation)) {
+            let new: Vec<&Violation> = found
+                .iter()
+                .filter(|v| v.index() == *index && !before.contains(&correction(v)))
+                .collect();
+            let address_added = new.iter().any(|v| matches!(v, Violation::Address { .. }));
+            for violation in new {
+                // The kernel adds local and prefix routes with every address; they are part of
+                // that one leak, not leaks of their own. They are still deleted.
+                let follows_address = matches!(violation, Violation::Route { route, .. }
+                    if route.protocol == RTPROT_KERNEL && address_added);
+                if !follows_address {
                     leaks.push(leak_text(violation));
                 }
             }
