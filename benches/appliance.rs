@@ -18,7 +18,11 @@ fn main() {
     build_uplinks();
     let work = tempdir();
     std::fs::write(work.join("config.toml"), "[isolation]\nkeep = [\"*p\"]\n").unwrap();
-    std::fs::write(work.join("selection.json"), r#"{"version":1,"uplink":"eth0"}"#).unwrap();
+    std::fs::write(
+        work.join("selection.json"),
+        r#"{"version":1,"uplink":"eth0"}"#,
+    )
+    .unwrap();
     let frames = work.join("frames");
 
     let started = Instant::now();
@@ -46,11 +50,20 @@ fn main() {
 
     println!("| measure | value |");
     println!("| --- | --- |");
-    println!("| time from start to the first frame | {:.1} ms |", first_frame.as_secs_f64() * 1000.0);
-    println!("| threads after start / after {} events | {threads} / {threads_after} |", EVENT_BURSTS * 10_000);
+    println!(
+        "| time from start to the first frame | {:.1} ms |",
+        first_frame.as_secs_f64() * 1000.0
+    );
+    println!(
+        "| threads after start / after {} events | {threads} / {threads_after} |",
+        EVENT_BURSTS * 10_000
+    );
     println!("| resident memory after start | {rss_start} KiB |");
     for (burst, rss) in rss_after.iter().enumerate() {
-        println!("| resident memory after {} kernel events | {rss} KiB |", (burst + 1) * 10_000);
+        println!(
+            "| resident memory after {} kernel events | {rss} KiB |",
+            (burst + 1) * 10_000
+        );
     }
     println!("| wake-ups per second while idle ({IDLE_SECONDS} s) | {idle_wakeups:.2} |");
 }
@@ -66,10 +79,16 @@ fn enter_private_namespace() {
 /// eth0, wlan0 and usb0 as veth pairs; the peers (`*p`) stand for the gateways and are kept.
 fn build_uplinks() {
     let mut batch = String::from("link set lo up\n");
-    for (name, net) in [("eth0", "192.0.2"), ("wlan0", "198.51.100"), ("usb0", "203.0.113")] {
+    for (name, net) in [
+        ("eth0", "192.0.2"),
+        ("wlan0", "198.51.100"),
+        ("usb0", "203.0.113"),
+    ] {
         batch.push_str(&format!("link add {name} type veth peer name {name}p\n"));
         batch.push_str(&format!("link set {name} up\nlink set {name}p up\n"));
-        batch.push_str(&format!("addr add {net}.10/24 dev {name}\naddr add {net}.1/24 dev {name}p\n"));
+        batch.push_str(&format!(
+            "addr add {net}.10/24 dev {name}\naddr add {net}.1/24 dev {name}p\n"
+        ));
     }
     batch.push_str("route add default via 192.0.2.1 dev eth0 metric 100\n");
     ip_batch(&batch);
@@ -80,10 +99,18 @@ fn build_uplinks() {
 fn address_burst(burst: usize) {
     let mut batch = String::new();
     for i in 0..5000 {
-        batch.push_str(&format!("addr add 198.18.{}.{}/32 dev eth0\n", burst * 20 + i / 250, i % 250 + 1));
+        batch.push_str(&format!(
+            "addr add 198.18.{}.{}/32 dev eth0\n",
+            burst * 20 + i / 250,
+            i % 250 + 1
+        ));
     }
     for i in 0..5000 {
-        batch.push_str(&format!("addr del 198.18.{}.{}/32 dev eth0\n", burst * 20 + i / 250, i % 250 + 1));
+        batch.push_str(&format!(
+            "addr del 198.18.{}.{}/32 dev eth0\n",
+            burst * 20 + i / 250,
+            i % 250 + 1
+        ));
     }
     ip_batch(&batch);
 }
@@ -111,7 +138,10 @@ fn stop(child: &mut Child) {
 
 fn wait_for_file(path: &Path, started: Instant) -> Duration {
     while !path.exists() {
-        assert!(started.elapsed() < Duration::from_secs(10), "no first frame within 10 s");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no first frame within 10 s"
+        );
         std::thread::sleep(Duration::from_micros(500));
     }
     started.elapsed()
@@ -127,8 +157,16 @@ fn context_switches(pid: u32) -> u64 {
     let mut total = 0;
     for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
         let status = std::fs::read_to_string(task.unwrap().path().join("status")).unwrap();
-        for line in status.lines().filter(|line| line.contains("ctxt_switches:")) {
-            total += line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap();
+        for line in status
+            .lines()
+            .filter(|line| line.contains("ctxt_switches:"))
+        {
+            total += line
+                .split_whitespace()
+                .nth(1)
+                .unwrap()
+                .parse::<u64>()
+                .unwrap();
         }
     }
     total
@@ -136,8 +174,17 @@ fn context_switches(pid: u32) -> u64 {
 
 fn ip_batch(lines: &str) {
     use std::io::Write;
-    let mut child = Command::new("ip").args(["-batch", "-"]).stdin(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(lines.as_bytes()).unwrap();
+    let mut child = Command::new("ip")
+        .args(["-batch", "-"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(lines.as_bytes())
+        .unwrap();
     assert!(child.wait().unwrap().success(), "ip -batch failed");
 }
 

@@ -55,29 +55,52 @@ fn main() {
     stop(shell);
 
     println!("## Correction latency ({TRIALS} trials each)\n");
-    println!("| violation | reactor | p50 | p99 | max | missed | p50 ratio to shell | p99 ratio to shell |");
+    println!(
+        "| violation | reactor | p50 | p99 | max | missed | p50 ratio to shell | p99 ratio to shell |"
+    );
     println!("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for (kind, mine, shell) in [("address added", &ours.0, &theirs.0), ("link set up", &ours.1, &theirs.1)] {
+    for (kind, mine, shell) in [
+        ("address added", &ours.0, &theirs.0),
+        ("link set up", &ours.1, &theirs.1),
+    ] {
         let (a, b) = (mine.summary(), shell.summary());
         println!(
             "| {kind} | `select eth0 --watch` | {} | {} | {} | {} | {:.3} | {:.3} |",
-            us(a.p50), us(a.p99), us(a.max), mine.missed, ratio(a.p50, b.p50), ratio(a.p99, b.p99)
+            us(a.p50),
+            us(a.p99),
+            us(a.max),
+            mine.missed,
+            ratio(a.p50, b.p50),
+            ratio(a.p99, b.p99)
         );
         println!(
             "| {kind} | shell loop on `ip monitor` | {} | {} | {} | {} | 1.000 | 1.000 |",
-            us(b.p50), us(b.p99), us(b.max), shell.missed
+            us(b.p50),
+            us(b.p99),
+            us(b.max),
+            shell.missed
         );
     }
-    println!("\nkernel timestamp minus arrival in this process, p50: {}", us(events.clock_skew()));
+    println!(
+        "\nkernel timestamp minus arrival in this process, p50: {}",
+        us(events.clock_skew())
+    );
 
-    println!("\n## Time to isolate (wall time of `rustyjack select eth0`, median of {SELECT_RUNS})\n");
+    println!(
+        "\n## Time to isolate (wall time of `rustyjack select eth0`, median of {SELECT_RUNS})\n"
+    );
     println!("| managed interfaces | median | min | max |");
     println!("| ---: | ---: | ---: | ---: |");
     ip_batch("link del wlan0\n");
     for count in [0, 2, 16, 128] {
         let mut times = time_select(&base, count);
         times.sort();
-        println!("| {count} | {} | {} | {} |", ms(times[times.len() / 2]), ms(times[0]), ms(times[times.len() - 1]));
+        println!(
+            "| {count} | {} | {} | {} |",
+            ms(times[times.len() / 2]),
+            ms(times[0]),
+            ms(times[times.len() - 1])
+        );
     }
 }
 
@@ -130,7 +153,11 @@ fn start_shell_loop() -> Child {
     *" wlan0"*",UP"*) ip link set dev wlan0 down ;;
   esac
 done"#;
-    let child = Command::new("sh").args(["-c", script]).process_group(0).spawn().unwrap();
+    let child = Command::new("sh")
+        .args(["-c", script])
+        .process_group(0)
+        .spawn()
+        .unwrap();
     // Give `ip monitor` time to subscribe before the first trial, even on a loaded machine.
     std::thread::sleep(Duration::from_millis(500));
     child
@@ -181,16 +208,20 @@ fn measure_both(events: &notifications::Listener, wlan0: u32) -> (Samples, Sampl
     let mut addresses = Samples::default();
     for i in 0..TRIALS {
         let address = format!("198.51.100.{}/32", i % 250 + 1);
-        let trial = events.trial(|| ip_batch(&format!("address add {address} dev wlan0\n")), |event| {
-            event.index == wlan0 && event.kind == notifications::Kind::AddressNew
-        }, |event| event.index == wlan0 && event.kind == notifications::Kind::AddressDel);
+        let trial = events.trial(
+            || ip_batch(&format!("address add {address} dev wlan0\n")),
+            |event| event.index == wlan0 && event.kind == notifications::Kind::AddressNew,
+            |event| event.index == wlan0 && event.kind == notifications::Kind::AddressDel,
+        );
         record(&mut addresses, trial);
     }
     let mut links = Samples::default();
     for _ in 0..TRIALS {
-        let trial = events.trial(|| ip_batch("link set wlan0 up\n"), |event| {
-            event.index == wlan0 && event.kind == notifications::Kind::LinkNew && event.up
-        }, |event| event.index == wlan0 && event.kind == notifications::Kind::LinkNew && !event.up);
+        let trial = events.trial(
+            || ip_batch("link set wlan0 up\n"),
+            |event| event.index == wlan0 && event.kind == notifications::Kind::LinkNew && event.up,
+            |event| event.index == wlan0 && event.kind == notifications::Kind::LinkNew && !event.up,
+        );
         record(&mut links, trial);
     }
     (addresses, links)
@@ -210,7 +241,9 @@ fn record(samples: &mut Samples, trial: Option<Duration>) {
 fn time_select(base: &[String], count: usize) -> Vec<Duration> {
     let mut create = String::new();
     for i in 0..count {
-        create.push_str(&format!("link add x{i} type veth peer name kpx{i}\nlink set kpx{i} up\n"));
+        create.push_str(&format!(
+            "link add x{i} type veth peer name kpx{i}\nlink set kpx{i} up\n"
+        ));
     }
     ip_batch(&create);
     let mut times = Vec::new();
@@ -219,14 +252,25 @@ fn time_select(base: &[String], count: usize) -> Vec<Duration> {
         for i in 0..count {
             restore.push_str(&format!("link set x{i} up\n"));
             restore.push_str(&format!("address add 198.51.100.{}/32 dev x{i}\n", i + 1));
-            restore.push_str(&format!("address add 2001:db8:10::{:x}/128 dev x{i} nodad\n", i + 1));
+            restore.push_str(&format!(
+                "address add 2001:db8:10::{:x}/128 dev x{i} nodad\n",
+                i + 1
+            ));
             restore.push_str(&format!("route add default dev x{i} table {}\n", 1000 + i));
         }
         ip_batch(&restore);
         let started = Instant::now();
-        let status = Command::new(BINARY).args(base).args(["select", "eth0"]).stdout(Stdio::null()).status().unwrap();
+        let status = Command::new(BINARY)
+            .args(base)
+            .args(["select", "eth0"])
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
         times.push(started.elapsed());
-        assert!(status.success(), "select eth0 failed with {count} managed interfaces");
+        assert!(
+            status.success(),
+            "select eth0 failed with {count} managed interfaces"
+        );
     }
     let mut delete = String::new();
     for i in 0..count {
@@ -237,9 +281,21 @@ fn time_select(base: &[String], count: usize) -> Vec<Duration> {
 }
 
 fn ip_batch(lines: &str) {
-    let mut child = Command::new("ip").args(["-batch", "-"]).stdin(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(lines.as_bytes()).unwrap();
-    assert!(child.wait().unwrap().success(), "ip -batch failed on:\n{lines}");
+    let mut child = Command::new("ip")
+        .args(["-batch", "-"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(lines.as_bytes())
+        .unwrap();
+    assert!(
+        child.wait().unwrap().success(),
+        "ip -batch failed on:\n{lines}"
+    );
 }
 
 fn output(program: &str, args: &[&str]) -> String {
@@ -328,11 +384,17 @@ mod notifications {
             Some(end.kernel.saturating_sub(start.kernel))
         }
 
-        fn wait(&self, deadline: Instant, matches: &impl Fn(&Notification) -> bool) -> Option<Notification> {
+        fn wait(
+            &self,
+            deadline: Instant,
+            matches: &impl Fn(&Notification) -> bool,
+        ) -> Option<Notification> {
             loop {
                 let left = deadline.checked_duration_since(Instant::now())?;
                 let event = self.receiver.recv_timeout(left).ok()?;
-                self.skews.borrow_mut().push(event.arrival.saturating_sub(event.kernel));
+                self.skews
+                    .borrow_mut()
+                    .push(event.arrival.saturating_sub(event.kernel));
                 if matches(&event) {
                     return Some(event);
                 }
@@ -350,18 +412,35 @@ mod notifications {
     fn open() -> libc::c_int {
         // SAFETY: plain syscalls; every pointer refers to a live local of the size passed.
         unsafe {
-            let socket = libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, libc::NETLINK_ROUTE);
-            assert!(socket >= 0, "netlink socket: {}", std::io::Error::last_os_error());
+            let socket = libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                libc::NETLINK_ROUTE,
+            );
+            assert!(
+                socket >= 0,
+                "netlink socket: {}",
+                std::io::Error::last_os_error()
+            );
             let mut address: libc::sockaddr_nl = std::mem::zeroed();
             address.nl_family = libc::AF_NETLINK as libc::sa_family_t;
             address.nl_groups = GROUPS;
             let size = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
-            assert_eq!(libc::bind(socket, &address as *const _ as *const libc::sockaddr, size), 0);
+            assert_eq!(
+                libc::bind(socket, &address as *const _ as *const libc::sockaddr, size),
+                0
+            );
             let on: libc::c_int = 1;
             let buffer: libc::c_int = 4 << 20;
             let int = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
             let set = |option, value: &libc::c_int| {
-                libc::setsockopt(socket, libc::SOL_SOCKET, option, value as *const _ as *const libc::c_void, int)
+                libc::setsockopt(
+                    socket,
+                    libc::SOL_SOCKET,
+                    option,
+                    value as *const _ as *const libc::c_void,
+                    int,
+                )
             };
             assert_eq!(set(libc::SO_TIMESTAMPNS, &on), 0, "SO_TIMESTAMPNS");
             assert_eq!(set(libc::SO_RCVBUFFORCE, &buffer), 0, "SO_RCVBUFFORCE");
@@ -387,7 +466,11 @@ mod notifications {
     }
 
     /// Reads one datagram; returns its size (None on an error such as ENOBUFS) and timestamp.
-    fn receive(socket: libc::c_int, data: &mut [u8], control: &mut [u64; 16]) -> (Option<usize>, Option<Duration>) {
+    fn receive(
+        socket: libc::c_int,
+        data: &mut [u8],
+        control: &mut [u64; 16],
+    ) -> (Option<usize>, Option<Duration>) {
         // SAFETY: the iovec and msghdr point at buffers that outlive the call, with their sizes.
         // The control messages are read only within the length the kernel reported.
         unsafe {
@@ -407,8 +490,11 @@ mod notifications {
             let mut kernel = None;
             let mut message = libc::CMSG_FIRSTHDR(&header);
             while !message.is_null() {
-                if (*message).cmsg_level == libc::SOL_SOCKET && (*message).cmsg_type == libc::SCM_TIMESTAMPNS {
-                    let time = std::ptr::read_unaligned(libc::CMSG_DATA(message) as *const libc::timespec);
+                if (*message).cmsg_level == libc::SOL_SOCKET
+                    && (*message).cmsg_type == libc::SCM_TIMESTAMPNS
+                {
+                    let time =
+                        std::ptr::read_unaligned(libc::CMSG_DATA(message) as *const libc::timespec);
                     kernel = Some(Duration::new(time.tv_sec as u64, time.tv_nsec as u32));
                 }
                 message = libc::CMSG_NXTHDR(&header, message);
@@ -446,8 +532,16 @@ mod notifications {
             // struct ifaddrmsg: family, prefix length, flags, scope, index (u32).
             if (kind == RTM_NEWADDR || kind == RTM_DELADDR) && body.len() >= 8 {
                 let index = u32::from_ne_bytes(body[4..8].try_into().unwrap());
-                let kind = if kind == RTM_NEWADDR { Kind::AddressNew } else { Kind::AddressDel };
-                found.push(Notification { kind, index, ..empty });
+                let kind = if kind == RTM_NEWADDR {
+                    Kind::AddressNew
+                } else {
+                    Kind::AddressDel
+                };
+                found.push(Notification {
+                    kind,
+                    index,
+                    ..empty
+                });
             }
             offset += (length + 3) & !3;
         }
@@ -455,6 +549,8 @@ mod notifications {
     }
 
     fn realtime() -> Duration {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap()
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
     }
 }

@@ -26,20 +26,43 @@ fn main() {
         }));
     }
 
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let (one_dump, per_interface) = tokio::task::LocalSet::new().block_on(&runtime, listing());
 
     let links = count_lines(&["-o", "link", "show"]);
-    let routes = count_lines(&["route", "show", "table", "all"]) + count_lines(&["-6", "route", "show", "table", "all"]);
-    println!("namespace: {links} interfaces, {routes} routes (all tables, both families); median of {RUNS} interleaved runs\n");
+    let routes = count_lines(&["route", "show", "table", "all"])
+        + count_lines(&["-6", "route", "show", "table", "all"]);
+    println!(
+        "namespace: {links} interfaces, {routes} routes (all tables, both families); median of {RUNS} interleaved runs\n"
+    );
     println!("| what | median | ratio |");
     println!("| --- | --- | --- |");
     let (a, b) = (median(&mut ours), median(&mut theirs));
-    println!("| `rustyjack status --json` | {} | {:.2} |", ms(a), ratio(a, b));
-    println!("| `ip -j addr show` + `ip -j route show table all` | {} | 1.00 |", ms(b));
-    let (c, d) = (median(&mut one_dump.clone()), median(&mut per_interface.clone()));
-    println!("| in-process listing, one link + one address dump | {} | {:.3} |", ms(c), ratio(c, d));
-    println!("| in-process listing, link dump + one address dump per interface (N+1) | {} | 1.000 |", ms(d));
+    println!(
+        "| `rustyjack status --json` | {} | {:.2} |",
+        ms(a),
+        ratio(a, b)
+    );
+    println!(
+        "| `ip -j addr show` + `ip -j route show table all` | {} | 1.00 |",
+        ms(b)
+    );
+    let (c, d) = (
+        median(&mut one_dump.clone()),
+        median(&mut per_interface.clone()),
+    );
+    println!(
+        "| in-process listing, one link + one address dump | {} | {:.3} |",
+        ms(c),
+        ratio(c, d)
+    );
+    println!(
+        "| in-process listing, link dump + one address dump per interface (N+1) | {} | 1.000 |",
+        ms(d)
+    );
 }
 
 async fn listing() -> (Vec<Duration>, Vec<Duration>) {
@@ -59,7 +82,10 @@ async fn listing() -> (Vec<Duration>, Vec<Duration>) {
             count += all.iter().filter(|a| a.index == link.index).count();
         }
         per_interface.push(started.elapsed());
-        assert_eq!(count, interfaces.iter().map(|i| i.addresses.len()).sum::<usize>());
+        assert_eq!(
+            count,
+            interfaces.iter().map(|i| i.addresses.len()).sum::<usize>()
+        );
     }
     (one_dump, per_interface)
 }
@@ -68,7 +94,14 @@ fn enter_private_namespace() {
     // SAFETY: unshare takes no pointers; it runs before any other thread exists.
     let result = unsafe { libc::unshare(libc::CLONE_NEWNET) };
     assert_eq!(result, 0, "unshare(CLONE_NEWNET) failed: run as root");
-    let links = String::from_utf8(Command::new("ip").args(["-o", "link"]).output().unwrap().stdout).unwrap();
+    let links = String::from_utf8(
+        Command::new("ip")
+            .args(["-o", "link"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
     assert_eq!(links.lines().count(), 1, "the new namespace is not empty");
 }
 
@@ -76,17 +109,38 @@ fn enter_private_namespace() {
 fn build_namespace() {
     let mut batch = String::from("link set lo up\n");
     for i in 0..256 {
-        batch.push_str(&format!("link add b{i} type veth peer name b{i}p\nlink set b{i} up\nlink set b{i}p up\n"));
-        batch.push_str(&format!("addr add 198.18.{}.{}/32 dev b{i}\n", i / 250, i % 250 + 1));
-        batch.push_str(&format!("addr add 198.19.{}.{}/32 dev b{i}p\n", i / 250, i % 250 + 1));
+        batch.push_str(&format!(
+            "link add b{i} type veth peer name b{i}p\nlink set b{i} up\nlink set b{i}p up\n"
+        ));
+        batch.push_str(&format!(
+            "addr add 198.18.{}.{}/32 dev b{i}\n",
+            i / 250,
+            i % 250 + 1
+        ));
+        batch.push_str(&format!(
+            "addr add 198.19.{}.{}/32 dev b{i}p\n",
+            i / 250,
+            i % 250 + 1
+        ));
     }
     for i in 0..5000 {
         let (host, table) = (i % 256, 1000 + i / 256);
-        batch.push_str(&format!("route add 203.0.113.{host}/32 dev b{host} table {table}\n"));
+        batch.push_str(&format!(
+            "route add 203.0.113.{host}/32 dev b{host} table {table}\n"
+        ));
     }
-    let mut child = Command::new("ip").args(["-batch", "-"]).stdin(std::process::Stdio::piped()).spawn().unwrap();
+    let mut child = Command::new("ip")
+        .args(["-batch", "-"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(batch.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(batch.as_bytes())
+        .unwrap();
     assert!(child.wait().unwrap().success());
 }
 

@@ -5,7 +5,10 @@ use rustyjack::cli::{self, Args, BadInput, EXIT_BAD_INPUT, EXIT_FAILURE};
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let level = args.log_level.clone().unwrap_or_else(|| default_log_level(&args));
+    let level = args
+        .log_level
+        .clone()
+        .unwrap_or_else(|| default_log_level(&args));
     if let Err(error) = cli::logging::init(&level) {
         eprintln!("rustyjack: {error:#}");
         return ExitCode::from(EXIT_BAD_INPUT);
@@ -20,7 +23,11 @@ fn main() -> ExitCode {
                         .downcast_ref::<rustyjack::netlink::Error>()
                         .is_some_and(|error| error.is_invalid_argument())
             });
-            ExitCode::from(if bad_input { EXIT_BAD_INPUT } else { EXIT_FAILURE })
+            ExitCode::from(if bad_input {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_FAILURE
+            })
         }
     }
 }

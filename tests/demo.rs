@@ -18,7 +18,10 @@ use embedded_graphics::text::{Baseline, Text};
 
 /// Returns the namespaces `ip netns list` shows for the demo with process id `pid`.
 fn demo_namespaces(pid: u32) -> Vec<String> {
-    let output = Command::new("ip").args(["netns", "list"]).output().expect("run ip netns list");
+    let output = Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .expect("run ip netns list");
     let prefix = format!("rjdemo-{pid}-");
     String::from_utf8_lossy(&output.stdout)
         .lines()
@@ -38,7 +41,11 @@ fn run_demo(script: &str, frames: Option<&Path>) -> (u32, Output) {
     if let Some(frames) = frames {
         command.arg("--frames").arg(frames);
     }
-    let child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let pid = child.id();
     (pid, child.wait_with_output().unwrap())
 }
@@ -55,8 +62,14 @@ fn read_frame(path: &Path) -> Image {
     let mut buffer = vec![0; reader.output_buffer_size().unwrap()];
     let info = reader.next_frame(&mut buffer).unwrap();
     assert_eq!(info.color_type, png::ColorType::Rgb, "{}", path.display());
-    let pixels = buffer[..info.buffer_size()].chunks(3).map(|rgb| [rgb[0], rgb[1], rgb[2]]).collect();
-    Image { width: info.width as usize, pixels }
+    let pixels = buffer[..info.buffer_size()]
+        .chunks(3)
+        .map(|rgb| [rgb[0], rgb[1], rgb[2]])
+        .collect();
+    Image {
+        width: info.width as usize,
+        pixels,
+    }
 }
 
 /// The glyph pixels of `text` in the screen's 6x10 font, as a width x height mask.
@@ -69,9 +82,15 @@ struct Mask {
 impl Mask {
     fn render(text: &str) -> Mask {
         let width = text.len() * 6;
-        let mut mask = Mask { width, height: 10, on: vec![false; width * 10] };
+        let mut mask = Mask {
+            width,
+            height: 10,
+            on: vec![false; width * 10],
+        };
         let style = MonoTextStyle::new(&FONT_6X10, BinaryColor::On);
-        Text::with_baseline(text, Point::zero(), style, Baseline::Top).draw(&mut mask).unwrap();
+        Text::with_baseline(text, Point::zero(), style, Baseline::Top)
+            .draw(&mut mask)
+            .unwrap();
         mask
     }
 }
@@ -86,7 +105,10 @@ impl DrawTarget for Mask {
     type Color = BinaryColor;
     type Error = std::convert::Infallible;
 
-    fn draw_iter<I: IntoIterator<Item = Pixel<BinaryColor>>>(&mut self, pixels: I) -> Result<(), Self::Error> {
+    fn draw_iter<I: IntoIterator<Item = Pixel<BinaryColor>>>(
+        &mut self,
+        pixels: I,
+    ) -> Result<(), Self::Error> {
         for Pixel(point, color) in pixels {
             let (x, y) = (point.x as usize, point.y as usize);
             if x < self.width && y < self.height {
@@ -105,7 +127,9 @@ fn shows_text(image: &Image, text: &str) -> bool {
     let first_on = mask.on.iter().position(|on| *on).unwrap();
     for top in 0..=height - mask.height {
         for left in 0..=image.width - mask.width {
-            let at = |index: usize| image.pixels[(top + index / mask.width) * image.width + left + index % mask.width];
+            let at = |index: usize| {
+                image.pixels[(top + index / mask.width) * image.width + left + index % mask.width]
+            };
             let ink = at(first_on);
             if (0..mask.on.len()).all(|index| (at(index) == ink) == mask.on[index]) {
                 return true;
@@ -134,34 +158,69 @@ fn demo_tour_script_passes() {
     assert_eq!(output.status.code(), Some(0), "demo failed:\n{stderr}");
     assert!(stderr.contains("steps of"), "no summary line:\n{stderr}");
     assert!(stderr.contains("passed"), "no summary line:\n{stderr}");
-    assert_eq!(demo_namespaces(pid), Vec::<String>::new(), "namespaces left behind");
+    assert_eq!(
+        demo_namespaces(pid),
+        Vec::<String>::new(),
+        "namespaces left behind"
+    );
 
     let paths = frame_paths(frames.path());
     assert!(paths.len() >= 4, "only {} frames written", paths.len());
-    assert!(paths.iter().all(|path| path.file_name().unwrap().to_string_lossy().starts_with("frame-")));
+    assert!(paths.iter().all(|path| {
+        path.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("frame-")
+    }));
     let images: Vec<Image> = paths.iter().map(|path| read_frame(path)).collect();
     let first_with = |text: &str| images.iter().position(|image| shows_text(image, text));
     let wlan0 = first_with("uplink wlan0, veth").expect("no status frame shows uplink wlan0");
     let eth0 = first_with("uplink eth0, veth").expect("no status frame shows uplink eth0");
-    assert!(wlan0 < eth0, "eth0 was shown as uplink (frame {eth0}) before wlan0 (frame {wlan0})");
+    assert!(
+        wlan0 < eth0,
+        "eth0 was shown as uplink (frame {eth0}) before wlan0 (frame {wlan0})"
+    );
 
     let last_status = images
         .iter()
-        .rposition(|image| shows_text(image, "uplink wlan0, veth") || shows_text(image, "uplink eth0, veth"))
+        .rposition(|image| {
+            shows_text(image, "uplink wlan0, veth") || shows_text(image, "uplink eth0, veth")
+        })
         .unwrap();
-    assert!(shows_text(&images[last_status], "uplink eth0, veth"), "the last status frame does not show eth0");
+    assert!(
+        shows_text(&images[last_status], "uplink eth0, veth"),
+        "the last status frame does not show eth0"
+    );
 }
 
 #[test]
 fn frames_without_selection_show_none() {
     let frames = tempfile::tempdir().unwrap();
     let (_, output) = run_demo("wait 2s\n", Some(frames.path()));
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 
-    let images: Vec<Image> = frame_paths(frames.path()).iter().map(|path| read_frame(path)).collect();
+    let images: Vec<Image> = frame_paths(frames.path())
+        .iter()
+        .map(|path| read_frame(path))
+        .collect();
     assert!(!images.is_empty());
-    assert!(images.iter().any(|image| shows_text(image, "uplink: none chosen")), "status screen not found");
-    assert!(!images.iter().any(|image| shows_text(image, "uplink eth0, veth")), "eth0 shown without a selection");
+    assert!(
+        images
+            .iter()
+            .any(|image| shows_text(image, "uplink: none chosen")),
+        "status screen not found"
+    );
+    assert!(
+        !images
+            .iter()
+            .any(|image| shows_text(image, "uplink eth0, veth")),
+        "eth0 shown without a selection"
+    );
 }
 
 #[test]
@@ -170,9 +229,15 @@ fn demo_rejects_bad_script_lines() {
     let stderr = String::from_utf8_lossy(&output.stderr);
 
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("test.script:2: unknown button \"jump\""), "{stderr}");
+    assert!(
+        stderr.contains("test.script:2: unknown button \"jump\""),
+        "{stderr}"
+    );
     assert!(stderr.contains("test.script:3:"), "{stderr}");
-    assert!(stderr.contains("expect uplink IFACE"), "accepted forms missing:\n{stderr}");
+    assert!(
+        stderr.contains("expect uplink IFACE"),
+        "accepted forms missing:\n{stderr}"
+    );
     assert_eq!(demo_namespaces(pid), Vec::<String>::new());
 }
 
@@ -182,9 +247,16 @@ fn demo_unmet_expectation_exits_1() {
     let stderr = String::from_utf8_lossy(&output.stderr);
 
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("test.script:2: `expect uplink usb0` failed"), "{stderr}");
+    assert!(
+        stderr.contains("test.script:2: `expect uplink usb0` failed"),
+        "{stderr}"
+    );
     assert!(stderr.contains("the saved selection is none"), "{stderr}");
-    assert_eq!(demo_namespaces(pid), Vec::<String>::new(), "namespaces left behind");
+    assert_eq!(
+        demo_namespaces(pid),
+        Vec::<String>::new(),
+        "namespaces left behind"
+    );
 }
 
 #[test]
@@ -204,7 +276,10 @@ fn demo_sigterm_removes_namespaces() {
 
     let deadline = Instant::now() + Duration::from_secs(20);
     while demo_namespaces(pid).len() < 4 {
-        assert!(Instant::now() < deadline, "the demo never created its namespaces");
+        assert!(
+            Instant::now() < deadline,
+            "the demo never created its namespaces"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_millis(500));
@@ -213,7 +288,20 @@ fn demo_sigterm_removes_namespaces() {
     let started = Instant::now();
     let output = child.wait_with_output().unwrap();
 
-    assert!(started.elapsed() < Duration::from_secs(10), "the demo took {:?} to stop", started.elapsed());
-    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
-    assert_eq!(demo_namespaces(pid), Vec::<String>::new(), "namespaces left behind");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the demo took {:?} to stop",
+        started.elapsed()
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        demo_namespaces(pid),
+        Vec::<String>::new(),
+        "namespaces left behind"
+    );
 }

@@ -508,11 +508,15 @@ mod waiting_for_uplink {
     fn waiting_for_uplink_link_local_only_is_not_online() {
         let mut lab = Lab::new(Some("eth1"));
         let eth1 = lab.kernel.add_link("eth1");
-        lab.kernel.add_address(fake::address(eth1, "fe80::5/64")).unwrap();
+        lab.kernel
+            .add_address(fake::address(eth1, "fe80::5/64"))
+            .unwrap();
 
         assert_eq!(lab.enforce().state, State::WaitingForUplink);
 
-        lab.kernel.add_address(fake::address(eth1, "2001:db8:9::5/64")).unwrap();
+        lab.kernel
+            .add_address(fake::address(eth1, "2001:db8:9::5/64"))
+            .unwrap();
         assert_eq!(lab.enforce().state, State::Online);
     }
 }
@@ -906,12 +910,21 @@ mod static_uplink {
         assert!(has_address(&lab, eth0, "2001:db8:5::20", 64));
         assert!(has_default_via(&lab, eth0, "192.0.2.1"));
         assert!(has_default_via(&lab, eth0, "2001:db8:5::1"));
-        assert!(has_address(&lab, eth0, "192.0.2.10", 24), "existing address left alone");
+        assert!(
+            has_address(&lab, eth0, "192.0.2.10", 24),
+            "existing address left alone"
+        );
 
         let ops = lab.kernel.ops();
         let up = ops.iter().position(|op| *op == Op::LinkUp(eth0)).unwrap();
-        let first_add = ops.iter().position(|op| op.kind() == OpKind::AddrAdd).unwrap();
-        let first_route = ops.iter().position(|op| op.kind() == OpKind::RouteAdd).unwrap();
+        let first_add = ops
+            .iter()
+            .position(|op| op.kind() == OpKind::AddrAdd)
+            .unwrap();
+        let first_route = ops
+            .iter()
+            .position(|op| op.kind() == OpKind::RouteAdd)
+            .unwrap();
         assert!(up < first_add && first_add < first_route, "{ops:?}");
     }
 
@@ -932,7 +945,11 @@ mod static_uplink {
         let report = lab.enforce();
         assert!(report.satisfied, "{:?}", report.violations);
         assert!(has_address(&lab, eth0, "192.0.2.20", 24));
-        assert_eq!(lab.engine.corrected_leaks(), 0, "restoring the uplink is not a leak");
+        assert_eq!(
+            lab.engine.corrected_leaks(),
+            0,
+            "restoring the uplink is not a leak"
+        );
     }
 
     #[test]
@@ -948,7 +965,11 @@ mod static_uplink {
         assert!(next > lab.now, "a failing add must not be retried at once");
         let attempts = lab.ops_of(OpKind::RouteAdd).len();
         lab.enforce();
-        assert_eq!(lab.ops_of(OpKind::RouteAdd).len(), attempts, "no retry before the deadline");
+        assert_eq!(
+            lab.ops_of(OpKind::RouteAdd).len(),
+            attempts,
+            "no retry before the deadline"
+        );
     }
 
     #[test]

@@ -116,31 +116,84 @@ impl Device {
 
     /// Starts `select IFACE --watch` and waits until it watches.
     fn watch(&self, uplink: &str) -> Watcher {
-        Watcher::start(self.rustyjack(&["--log-level", "info", "select", uplink, "--watch"]), &self.state)
+        Watcher::start(
+            self.rustyjack(&["--log-level", "info", "select", uplink, "--watch"]),
+            &self.state,
+        )
     }
 
     /// Asserts that `check` exits 0.
     fn assert_check_passes(&self) {
         let output = self.run(&["check"]);
-        assert_eq!(output.status.code(), Some(0), "check failed:\n{}", text(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "check failed:\n{}",
+            text(&output)
+        );
     }
 }
 
 /// Creates one port's veth and gateway namespace, then addresses and defaults on both ends.
 fn connect_port(port: &Port) -> GatewayNs {
     let gateway = GatewayNs::create();
-    ip(&["link", "add", port.name, "type", "veth", "peer", "name", port.peer, "netns", &gateway.name]);
+    ip(&[
+        "link",
+        "add",
+        port.name,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        port.peer,
+        "netns",
+        &gateway.name,
+    ]);
     gateway.ip(&["link", "set", port.peer, "up"]);
-    gateway.ip(&["addr", "add", &format!("{}/24", port.gateway), "dev", port.peer]);
-    gateway.ip(&["addr", "add", &format!("{}/64", port.gateway6), "dev", port.peer, "nodad"]);
+    gateway.ip(&[
+        "addr",
+        "add",
+        &format!("{}/24", port.gateway),
+        "dev",
+        port.peer,
+    ]);
+    gateway.ip(&[
+        "addr",
+        "add",
+        &format!("{}/64", port.gateway6),
+        "dev",
+        port.peer,
+        "nodad",
+    ]);
     // A fixed link-local router address, usable at once, for the router advertisement test.
     gateway.ip(&["addr", "add", "fe80::1/64", "dev", port.peer, "nodad"]);
 
     ip(&["link", "set", port.name, "up"]);
     ip(&["addr", "add", port.address, "dev", port.name]);
     ip(&["addr", "add", port.address6, "dev", port.name, "nodad"]);
-    ip(&["route", "add", "default", "via", port.gateway, "dev", port.name, "metric", port.metric]);
-    ip(&["-6", "route", "add", "default", "via", port.gateway6, "dev", port.name, "metric", port.metric]);
+    ip(&[
+        "route",
+        "add",
+        "default",
+        "via",
+        port.gateway,
+        "dev",
+        port.name,
+        "metric",
+        port.metric,
+    ]);
+    ip(&[
+        "-6",
+        "route",
+        "add",
+        "default",
+        "via",
+        port.gateway6,
+        "dev",
+        port.name,
+        "metric",
+        port.metric,
+    ]);
     gateway
 }
 
@@ -162,7 +215,9 @@ struct Watcher {
 
 impl Watcher {
     fn start(mut command: Command, state: &tempfile::TempDir) -> Watcher {
-        let stderr = state.path().join(format!("watch-{}.stderr", std::process::id()));
+        let stderr = state
+            .path()
+            .join(format!("watch-{}.stderr", std::process::id()));
         let mut child = command
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr).unwrap())
@@ -249,7 +304,11 @@ impl Watcher {
     fn stop_cleanly(self) -> u64 {
         let stderr = self.stderr_text();
         let (status, stdout) = self.stop();
-        assert_eq!(status.code(), Some(0), "stdout {stdout:?}, stderr:\n{stderr}");
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "stdout {stdout:?}, stderr:\n{stderr}"
+        );
         let summary = stdout
             .iter()
             .find(|line| line.starts_with("stopped;"))
@@ -279,8 +338,16 @@ fn is_isolated(name: &str) -> bool {
 /// Asserts section by section that `name` is isolated, so a failure names what is left.
 fn assert_isolated(name: &str) {
     assert!(!is_up(name), "{name} is still up");
-    assert_eq!(addresses_of(name), Vec::<String>::new(), "{name} still has addresses");
-    assert_eq!(routes_via(name), Vec::<String>::new(), "{name} still has routes");
+    assert_eq!(
+        addresses_of(name),
+        Vec::<String>::new(),
+        "{name} still has addresses"
+    );
+    assert_eq!(
+        routes_via(name),
+        Vec::<String>::new(),
+        "{name} still has routes"
+    );
 }
 
 /// Waits up to [`SETTLE`] for `name` to be isolated, then asserts it.
@@ -294,12 +361,21 @@ fn assert_uplink_intact() {
     assert!(is_up("eth0"), "eth0 is down");
     let addresses = addresses_of("eth0");
     for expected in ["192.0.2.10/24", "2001:db8:1::10/64"] {
-        assert!(addresses.iter().any(|a| a == expected), "eth0 lost {expected}: {addresses:?}");
+        assert!(
+            addresses.iter().any(|a| a == expected),
+            "eth0 lost {expected}: {addresses:?}"
+        );
     }
     let v4 = ip_out(&["-4", "route", "show", "default"]);
-    assert!(v4.contains("default via 192.0.2.1 dev eth0 metric 100"), "IPv4 defaults: {v4}");
+    assert!(
+        v4.contains("default via 192.0.2.1 dev eth0 metric 100"),
+        "IPv4 defaults: {v4}"
+    );
     let v6 = ip_out(&["-6", "route", "show", "default"]);
-    assert!(v6.contains("default via 2001:db8:1::1 dev eth0 metric 100"), "IPv6 defaults: {v6}");
+    assert!(
+        v6.contains("default via 2001:db8:1::1 dev eth0 metric 100"),
+        "IPv6 defaults: {v6}"
+    );
 }
 
 /// Asserts that no default route of either family leaves through anything but eth0.
@@ -307,7 +383,10 @@ fn assert_only_uplink_defaults() {
     for family in ["-4", "-6"] {
         let defaults = ip_out(&[family, "route", "show", "table", "all", "default"]);
         for route in defaults.lines() {
-            assert!(route.contains("dev eth0"), "default route not via eth0: {route}");
+            assert!(
+                route.contains("dev eth0"),
+                "default route not via eth0: {route}"
+            );
         }
     }
 }
@@ -316,7 +395,13 @@ fn assert_only_uplink_defaults() {
 fn select_isolates_all_but_uplink() {
     let device = Device::build();
     for port in &PORTS {
-        assert!(routes_via(port.name).iter().any(|r| r.starts_with("default")), "setup: {}", port.name);
+        assert!(
+            routes_via(port.name)
+                .iter()
+                .any(|r| r.starts_with("default")),
+            "setup: {}",
+            port.name
+        );
     }
 
     let output = device.run(&["select", "eth0"]);
@@ -342,7 +427,10 @@ fn check_lists_violations_after_changes() {
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("wlan0: link is up"), "{stdout}");
-    assert!(stdout.contains("usb0: address 203.0.113.10/24 present"), "{stdout}");
+    assert!(
+        stdout.contains("usb0: address 203.0.113.10/24 present"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("eth0:"), "{stdout}");
 }
 
@@ -352,18 +440,42 @@ fn watch_corrects_hotplugged_veth() {
     let watcher = device.watch("eth0");
 
     let gateway = device.gateway("wlan0");
-    ip(&["link", "add", "usb1", "type", "veth", "peer", "name", "gw9", "netns", &gateway.name]);
+    ip(&[
+        "link",
+        "add",
+        "usb1",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "gw9",
+        "netns",
+        &gateway.name,
+    ]);
     gateway.ip(&["link", "set", "gw9", "up"]);
     // The daemon may take usb1 down between these steps, so later ones are allowed to fail.
     run_ip(&["link", "set", "usb1", "up"]);
     run_ip(&["addr", "add", "198.51.100.50/24", "dev", "usb1"]);
-    run_ip(&["route", "add", "default", "via", "198.51.100.1", "dev", "usb1", "metric", "50"]);
+    run_ip(&[
+        "route",
+        "add",
+        "default",
+        "via",
+        "198.51.100.1",
+        "dev",
+        "usb1",
+        "metric",
+        "50",
+    ]);
 
     wait_isolated("usb1");
     assert_uplink_intact();
     assert_only_uplink_defaults();
     device.assert_check_passes();
-    assert!(watcher.stop_cleanly() >= 1, "the hot-plugged link was not counted as a leak");
+    assert!(
+        watcher.stop_cleanly() >= 1,
+        "the hot-plugged link was not counted as a leak"
+    );
 }
 
 #[test]
@@ -392,11 +504,46 @@ fn watch_corrects_readded_default_routes() {
     ip(&["link", "set", "wlan0", "up"]);
     ip(&["addr", "add", "198.51.100.10/24", "dev", "wlan0"]);
     ip(&["addr", "add", "2001:db8:2::10/64", "dev", "wlan0", "nodad"]);
-    ip(&["route", "add", "default", "via", "198.51.100.1", "dev", "wlan0", "metric", "600"]);
-    ip(&["route", "add", "default", "via", "198.51.100.1", "dev", "wlan0", "table", "51820"]);
-    ip(&["-6", "route", "add", "default", "via", "2001:db8:2::1", "dev", "wlan0", "metric", "600"]);
+    ip(&[
+        "route",
+        "add",
+        "default",
+        "via",
+        "198.51.100.1",
+        "dev",
+        "wlan0",
+        "metric",
+        "600",
+    ]);
+    ip(&[
+        "route",
+        "add",
+        "default",
+        "via",
+        "198.51.100.1",
+        "dev",
+        "wlan0",
+        "table",
+        "51820",
+    ]);
+    ip(&[
+        "-6",
+        "route",
+        "add",
+        "default",
+        "via",
+        "2001:db8:2::1",
+        "dev",
+        "wlan0",
+        "metric",
+        "600",
+    ]);
     let leaked = routes_via("wlan0");
-    assert_eq!(leaked.iter().filter(|r| r.starts_with("default")).count(), 3, "{leaked:?}");
+    assert_eq!(
+        leaked.iter().filter(|r| r.starts_with("default")).count(),
+        3,
+        "{leaked:?}"
+    );
     watcher.resume();
 
     wait_isolated("wlan0");
@@ -426,11 +573,19 @@ fn watch_corrects_router_advertisement() {
         ip_out(&["-6", "route", "show", "table", "local", "dev", "wlan0"]).contains("ff00::/8")
     });
     assert!(ready, "wlan0 never got its IPv6 multicast route");
-    send_router_advertisement(device.gateway("wlan0"), "gw1", "2001:db8:2::".parse().unwrap());
+    send_router_advertisement(
+        device.gateway("wlan0"),
+        "gw1",
+        "2001:db8:2::".parse().unwrap(),
+    );
     let learned = wait_until(SETTLE, || {
         ip_out(&["-6", "route", "show", "default", "dev", "wlan0"]).contains("proto ra")
     });
-    assert!(learned, "the advertisement installed no default: {:?}", routes_via("wlan0"));
+    assert!(
+        learned,
+        "the advertisement installed no default: {:?}",
+        routes_via("wlan0")
+    );
     watcher.resume();
 
     wait_isolated("wlan0");
@@ -464,15 +619,25 @@ fn send_icmpv6_to_all_nodes(interface: &std::ffi::CStr, packet: &[u8]) {
     // of the size passed with it.
     unsafe {
         let index = libc::if_nametoindex(interface.as_ptr());
-        assert_ne!(index, 0, "no interface {interface:?} in the gateway namespace");
+        assert_ne!(
+            index, 0,
+            "no interface {interface:?} in the gateway namespace"
+        );
         let socket = libc::socket(libc::AF_INET6, libc::SOCK_RAW, libc::IPPROTO_ICMPV6);
-        assert!(socket >= 0, "raw ICMPv6 socket: {}", std::io::Error::last_os_error());
+        assert!(
+            socket >= 0,
+            "raw ICMPv6 socket: {}",
+            std::io::Error::last_os_error()
+        );
         // RFC 4861 section 6.1.2: a receiver drops an advertisement whose hop limit is not 255.
         let hops: libc::c_int = 255;
         let set = |option, value: &libc::c_int| {
             let size = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
             let pointer = value as *const libc::c_int as *const libc::c_void;
-            assert_eq!(libc::setsockopt(socket, libc::IPPROTO_IPV6, option, pointer, size), 0);
+            assert_eq!(
+                libc::setsockopt(socket, libc::IPPROTO_IPV6, option, pointer, size),
+                0
+            );
         };
         set(libc::IPV6_MULTICAST_HOPS, &hops);
         set(libc::IPV6_MULTICAST_IF, &(index as libc::c_int));
@@ -483,14 +648,24 @@ fn send_icmpv6_to_all_nodes(interface: &std::ffi::CStr, packet: &[u8]) {
         source.sin6_scope_id = index;
         let length = std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t;
         let bound = libc::bind(socket, &source as *const _ as *const libc::sockaddr, length);
-        assert_eq!(bound, 0, "bind fe80::1: {}", std::io::Error::last_os_error());
+        assert_eq!(
+            bound,
+            0,
+            "bind fe80::1: {}",
+            std::io::Error::last_os_error()
+        );
 
         let mut target = source;
         target.sin6_addr.s6_addr = "ff02::1".parse::<Ipv6Addr>().unwrap().octets();
         let pointer = packet.as_ptr() as *const libc::c_void;
         let target_pointer = &target as *const _ as *const libc::sockaddr;
         let sent = libc::sendto(socket, pointer, packet.len(), 0, target_pointer, length);
-        assert_eq!(sent, packet.len() as isize, "sendto: {}", std::io::Error::last_os_error());
+        assert_eq!(
+            sent,
+            packet.len() as isize,
+            "sendto: {}",
+            std::io::Error::last_os_error()
+        );
         libc::close(socket);
     }
 }
@@ -504,7 +679,9 @@ fn keep_listed_tun_left_alone() {
     ip(&["link", "set", "tun0", "up"]);
     ip(&["addr", "add", "203.0.113.99/32", "dev", "tun0"]);
     ip(&["route", "add", "default", "dev", "tun0", "metric", "50"]);
-    ip(&["-6", "route", "add", "default", "dev", "tun0", "metric", "50"]);
+    ip(&[
+        "-6", "route", "add", "default", "dev", "tun0", "metric", "50",
+    ]);
     let before = routes_via("tun0");
 
     let output = device.run(&["select", "eth0"]);
@@ -529,7 +706,9 @@ fn watch_recovers_from_monitor_overrun() {
     watcher.pause();
     let mut batch = String::new();
     for i in 1..=4000 {
-        batch.push_str(&format!("address add 2001:db8:aa::{i:x}/128 dev wlan0 nodad\n"));
+        batch.push_str(&format!(
+            "address add 2001:db8:aa::{i:x}/128 dev wlan0 nodad\n"
+        ));
     }
     for i in 1..=250 {
         batch.push_str(&format!("address add 198.51.100.{i}/32 dev wlan0\n"));
@@ -544,7 +723,10 @@ fn watch_recovers_from_monitor_overrun() {
     assert_uplink_intact();
     device.assert_check_passes();
     let stderr = watcher.stderr_text();
-    assert!(stderr.contains("resynchronising"), "no overrun was reported:\n{stderr}");
+    assert!(
+        stderr.contains("resynchronising"),
+        "no overrun was reported:\n{stderr}"
+    );
     watcher.stop_cleanly();
 }
 
@@ -552,9 +734,14 @@ fn watch_recovers_from_monitor_overrun() {
 fn add_managed_veths(gateway: &GatewayNs, count: usize) {
     let mut batch = String::new();
     for i in 0..count {
-        batch.push_str(&format!("link add x{i} type veth peer name p{i} netns {}\n", gateway.name));
+        batch.push_str(&format!(
+            "link add x{i} type veth peer name p{i} netns {}\n",
+            gateway.name
+        ));
         batch.push_str(&format!("link set x{i} up\n"));
-        batch.push_str(&format!("address add 2001:db8:10::{i:x}/128 dev x{i} nodad\n"));
+        batch.push_str(&format!(
+            "address add 2001:db8:10::{i:x}/128 dev x{i} nodad\n"
+        ));
         batch.push_str(&format!("address add 203.0.113.{}/32 dev x{i}\n", 100 + i));
     }
     ip_batch(&batch);
@@ -573,13 +760,20 @@ fn select_converges_after_sigkill() {
     add_managed_veths(device.gateway("usb0"), 64);
     let all_up = up_link_count();
 
-    let mut child = device.rustyjack(&["select", "eth0"]).stdout(Stdio::null()).spawn().unwrap();
+    let mut child = device
+        .rustyjack(&["select", "eth0"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
     let started = wait_until(SETTLE, || up_link_count() < all_up);
     child.kill().unwrap();
     let status = child.wait().unwrap();
     assert!(started, "select changed nothing before it was killed");
     let left_up = up_link_count();
-    eprintln!("killed after {} of {all_up} links were down (exit {status})", all_up - left_up);
+    eprintln!(
+        "killed after {} of {all_up} links were down (exit {status})",
+        all_up - left_up
+    );
 
     let output = device.run(&["select", "eth0"]);
 
@@ -600,11 +794,18 @@ fn watch_converges_after_sigkill() {
     add_managed_veths(device.gateway("usb0"), 64);
     let all_up = up_link_count();
 
-    let mut child = device.rustyjack(&["select", "eth0", "--watch"]).stdout(Stdio::null()).spawn().unwrap();
+    let mut child = device
+        .rustyjack(&["select", "eth0", "--watch"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
     let started = wait_until(SETTLE, || up_link_count() < all_up);
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(started, "select --watch changed nothing before it was killed");
+    assert!(
+        started,
+        "select --watch changed nothing before it was killed"
+    );
 
     let watcher = device.watch("eth0");
 
@@ -633,7 +834,10 @@ fn watch_stops_cleanly_with_stdout_closed() {
     drop(lines);
 
     // SAFETY: kill takes no pointers; the pid is our own child, not yet reaped.
-    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) }, 0);
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) },
+        0
+    );
     let output = child.wait_with_output().unwrap();
 
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));

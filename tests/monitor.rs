@@ -29,19 +29,61 @@ fn monitor_reports_links_addresses_routes() {
         veth("v0");
         ip(&["addr", "add", "192.0.2.10/24", "dev", "v0"]);
         ip(&["-6", "addr", "add", "2001:db8::10/64", "dev", "v0", "nodad"]);
-        ip(&["route", "add", "default", "via", "192.0.2.1", "dev", "v0", "table", "51820"]);
-        ip(&["route", "del", "default", "via", "192.0.2.1", "dev", "v0", "table", "51820"]);
+        ip(&[
+            "route",
+            "add",
+            "default",
+            "via",
+            "192.0.2.1",
+            "dev",
+            "v0",
+            "table",
+            "51820",
+        ]);
+        ip(&[
+            "route",
+            "del",
+            "default",
+            "via",
+            "192.0.2.1",
+            "dev",
+            "v0",
+            "table",
+            "51820",
+        ]);
         ip(&["link", "del", "v0"]);
         let events = collect_until(&mut monitor, |events| {
-            events.iter().any(|e| matches!(e, Event::LinkDel(link) if link.name == "v0"))
+            events
+                .iter()
+                .any(|e| matches!(e, Event::LinkDel(link) if link.name == "v0"))
         })
         .await;
 
-        assert!(events.iter().any(|e| matches!(e, Event::LinkNew(l) if l.name == "v0")));
-        assert!(events.iter().any(|e| matches!(e, Event::AddressNew(a) if a.local.to_string() == "192.0.2.10")));
-        assert!(events.iter().any(|e| matches!(e, Event::AddressNew(a) if a.local.to_string() == "2001:db8::10")));
-        assert!(events.iter().any(|e| matches!(e, Event::RouteNew(r) if r.table == 51820 && r.is_default())));
-        assert!(events.iter().any(|e| matches!(e, Event::RouteDel(r) if r.table == 51820 && r.is_default())));
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::LinkNew(l) if l.name == "v0"))
+        );
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::AddressNew(a) if a.local.to_string() == "192.0.2.10"))
+        );
+        assert!(
+            events.iter().any(
+                |e| matches!(e, Event::AddressNew(a) if a.local.to_string() == "2001:db8::10")
+            )
+        );
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::RouteNew(r) if r.table == 51820 && r.is_default()))
+        );
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::RouteDel(r) if r.table == 51820 && r.is_default()))
+        );
         assert!(!events.contains(&Event::Overrun));
     });
 }
@@ -62,16 +104,29 @@ fn br_12_overrun_reported_and_socket_survives() {
         // IPv6 finishes each address in a kernel work item (addrconf), so notifications keep
         // coming after `ip` returns: read until the kernel has been quiet for 300 ms.
         let mut events = Vec::new();
-        while let Ok(batch) = tokio::time::timeout(Duration::from_millis(300), monitor.next()).await {
+        while let Ok(batch) = tokio::time::timeout(Duration::from_millis(300), monitor.next()).await
+        {
             events.extend(batch.unwrap());
         }
-        assert!(events.contains(&Event::Overrun), "no overrun among {} events", events.len());
-        let delivered = events.iter().filter(|e| matches!(e, Event::AddressNew(_))).count();
-        assert!(delivered < 4000, "all {delivered} delivered: the buffer did not overflow");
+        assert!(
+            events.contains(&Event::Overrun),
+            "no overrun among {} events",
+            events.len()
+        );
+        let delivered = events
+            .iter()
+            .filter(|e| matches!(e, Event::AddressNew(_)))
+            .count();
+        assert!(
+            delivered < 4000,
+            "all {delivered} delivered: the buffer did not overflow"
+        );
 
         ip(&["addr", "add", "192.0.2.77/24", "dev", "v0"]);
         let after = collect_until(&mut monitor, |events| {
-            events.iter().any(|e| matches!(e, Event::AddressNew(a) if a.local.to_string() == "192.0.2.77"))
+            events
+                .iter()
+                .any(|e| matches!(e, Event::AddressNew(a) if a.local.to_string() == "192.0.2.77"))
         })
         .await;
         assert!(!after.is_empty());

@@ -96,19 +96,37 @@ fn address_add_list_delete_both_families() {
     let index = index_of("v0");
     block_on(async {
         let netlink = connect();
-        netlink.addr_add(index, ipaddr("192.0.2.10"), 24).await.unwrap();
-        netlink.addr_add(index, ipaddr("2001:db8::10"), 64).await.unwrap();
+        netlink
+            .addr_add(index, ipaddr("192.0.2.10"), 24)
+            .await
+            .unwrap();
+        netlink
+            .addr_add(index, ipaddr("2001:db8::10"), 64)
+            .await
+            .unwrap();
 
-        let error = netlink.addr_add(index, ipaddr("192.0.2.10"), 24).await.unwrap_err();
+        let error = netlink
+            .addr_add(index, ipaddr("192.0.2.10"), 24)
+            .await
+            .unwrap_err();
         assert!(error.is_exists(), "{error}");
 
         let v4 = netlink.addr_list(Some(Family::Inet)).await.unwrap();
         assert!(v4.iter().all(|a| a.family == Family::Inet));
-        let ours = v4.iter().find(|a| a.index == index).expect("IPv4 address listed");
-        assert_eq!((ours.local, ours.prefix_len, ours.peer), (ipaddr("192.0.2.10"), 24, None));
+        let ours = v4
+            .iter()
+            .find(|a| a.index == index)
+            .expect("IPv4 address listed");
+        assert_eq!(
+            (ours.local, ours.prefix_len, ours.peer),
+            (ipaddr("192.0.2.10"), 24, None)
+        );
 
         let all = addresses_on(&netlink, index).await;
-        let v6 = all.iter().find(|a| a.local == ipaddr("2001:db8::10")).expect("IPv6 listed");
+        let v6 = all
+            .iter()
+            .find(|a| a.local == ipaddr("2001:db8::10"))
+            .expect("IPv6 listed");
         assert_eq!(v6.prefix_len, 64);
 
         for address in all.iter().filter(|a| a.scope == 0) {
@@ -126,9 +144,17 @@ fn prefix_len_checked_per_family() {
     let index = index_of("v0");
     block_on(async {
         let netlink = connect();
-        let error = netlink.addr_add(index, ipaddr("192.0.2.1"), 33).await.unwrap_err();
+        let error = netlink
+            .addr_add(index, ipaddr("192.0.2.1"), 33)
+            .await
+            .unwrap_err();
         assert!(error.is_invalid_argument(), "{error}");
-        assert!(netlink.addr_add(index, ipaddr("2001:db8::1"), 129).await.is_err());
+        assert!(
+            netlink
+                .addr_add(index, ipaddr("2001:db8::1"), 129)
+                .await
+                .is_err()
+        );
         assert_eq!(netlink.requests_sent(), 0);
     });
 }
@@ -140,11 +166,37 @@ fn prefix_len_checked_per_family() {
 fn br_01_peer_addresses_listed_and_deleted() {
     let _ns = Netns::enter();
     veth("v0");
-    ip(&["addr", "add", "192.0.2.1", "peer", "192.0.2.2/32", "dev", "v0"]);
-    ip(&["-6", "addr", "add", "2001:db8::1", "peer", "2001:db8::2/128", "dev", "v0", "nodad"]);
+    ip(&[
+        "addr",
+        "add",
+        "192.0.2.1",
+        "peer",
+        "192.0.2.2/32",
+        "dev",
+        "v0",
+    ]);
+    ip(&[
+        "-6",
+        "addr",
+        "add",
+        "2001:db8::1",
+        "peer",
+        "2001:db8::2/128",
+        "dev",
+        "v0",
+        "nodad",
+    ]);
     ip(&["tuntap", "add", "mode", "tun", "name", "tun0"]);
     ip(&["link", "set", "tun0", "up"]);
-    ip(&["addr", "add", "198.51.100.1/32", "peer", "0.0.0.0", "dev", "tun0"]);
+    ip(&[
+        "addr",
+        "add",
+        "198.51.100.1/32",
+        "peer",
+        "0.0.0.0",
+        "dev",
+        "tun0",
+    ]);
     let (v0, tun0) = (index_of("v0"), index_of("tun0"));
 
     block_on(async {
@@ -183,9 +235,21 @@ fn br_03_device_only_defaults() {
     ip(&["tuntap", "add", "mode", "tun", "name", "tun0"]);
     ip(&["link", "set", "tun0", "up"]);
     ip(&["addr", "add", "198.51.100.2/32", "dev", "tun0"]);
-    ip(&["route", "add", "default", "via", "192.0.2.1", "dev", "v0", "metric", "100"]);
+    ip(&[
+        "route",
+        "add",
+        "default",
+        "via",
+        "192.0.2.1",
+        "dev",
+        "v0",
+        "metric",
+        "100",
+    ]);
     ip(&["route", "add", "default", "dev", "tun0", "metric", "50"]);
-    ip(&["-6", "route", "add", "default", "dev", "tun0", "metric", "50"]);
+    ip(&[
+        "-6", "route", "add", "default", "dev", "tun0", "metric", "50",
+    ]);
     ip(&["route", "add", "blackhole", "default", "table", "100"]);
     ip(&["route", "add", "default", "dev", "tun0", "table", "112"]);
     let tun0 = index_of("tun0");
@@ -207,25 +271,43 @@ fn br_03_device_only_defaults() {
             .find(|r| r.table == 100)
             .expect("blackhole default in table 100");
         assert_eq!(blackhole.kind, route_type::BLACKHOLE);
-        assert_eq!((blackhole.oif, blackhole.gateway, blackhole.destination), (None, None, None));
+        assert_eq!(
+            (blackhole.oif, blackhole.gateway, blackhole.destination),
+            (None, None, None)
+        );
 
         // Replacing the gateway default must not touch the device-only ones.
         let mut spec = DefaultRoute::via(ipaddr("192.0.2.1"));
         spec.metric = Some(10);
         netlink.route_default_replace(&spec).await.unwrap();
         let after = netlink.route_list().await.unwrap();
-        assert!(after.iter().any(|r| r.is_default() && r.oif == Some(tun0) && r.table == 254));
+        assert!(
+            after
+                .iter()
+                .any(|r| r.is_default() && r.oif == Some(tun0) && r.table == 254)
+        );
         assert!(after.iter().any(|r| r.is_default() && r.metric() == 10));
-        assert!(!after.iter().any(|r| r.is_default() && r.metric() == 100 && r.family == Family::Inet));
+        assert!(
+            !after
+                .iter()
+                .any(|r| r.is_default() && r.metric() == 100 && r.family == Family::Inet)
+        );
 
         // Every listed default can be deleted by feeding it back.
         for route in after.iter().filter(|r| r.is_default()) {
-            netlink.route_del(route).await.unwrap_or_else(|e| panic!("{route:?}: {e}"));
+            netlink
+                .route_del(route)
+                .await
+                .unwrap_or_else(|e| panic!("{route:?}: {e}"));
         }
         let left = netlink.route_list().await.unwrap();
         assert!(!left.iter().any(|r| r.is_default()), "{left:?}");
     });
-    assert!(ip_out(&["route", "show", "table", "all", "default"]).trim().is_empty());
+    assert!(
+        ip_out(&["route", "show", "table", "all", "default"])
+            .trim()
+            .is_empty()
+    );
 }
 
 /// BR-03 (second trap): a delete with scope global does not match a scope-link default.
@@ -235,8 +317,13 @@ fn br_03_scope_link_default_needs_wildcard_scope() {
     ip(&["tuntap", "add", "mode", "tun", "name", "tun0"]);
     ip(&["link", "set", "tun0", "up"]);
     ip(&["route", "add", "default", "dev", "tun0", "metric", "50"]);
-    let witness = run_ip(&["route", "del", "default", "dev", "tun0", "metric", "50", "scope", "global"]);
-    assert!(!witness.status.success(), "the kernel matched scope global: reproduction broke");
+    let witness = run_ip(&[
+        "route", "del", "default", "dev", "tun0", "metric", "50", "scope", "global",
+    ]);
+    assert!(
+        !witness.status.success(),
+        "the kernel matched scope global: reproduction broke"
+    );
     block_on(async {
         let netlink = connect();
         let filter = DefaultRouteFilter {
@@ -259,9 +346,31 @@ fn br_04_tables_above_255() {
     let _ns = Netns::enter();
     veth("v0");
     ip(&["addr", "add", "192.0.2.10/24", "dev", "v0"]);
-    ip(&["route", "add", "default", "via", "192.0.2.1", "dev", "v0", "table", "51820"]);
-    ip(&["-6", "route", "add", "default", "dev", "v0", "table", "51820", "metric", "5"]);
-    ip(&["route", "add", "default", "via", "192.0.2.1", "dev", "v0", "table", "1000"]);
+    ip(&[
+        "route",
+        "add",
+        "default",
+        "via",
+        "192.0.2.1",
+        "dev",
+        "v0",
+        "table",
+        "51820",
+    ]);
+    ip(&[
+        "-6", "route", "add", "default", "dev", "v0", "table", "51820", "metric", "5",
+    ]);
+    ip(&[
+        "route",
+        "add",
+        "default",
+        "via",
+        "192.0.2.1",
+        "dev",
+        "v0",
+        "table",
+        "1000",
+    ]);
     let v0 = index_of("v0");
 
     block_on(async {
@@ -276,7 +385,10 @@ fn br_04_tables_above_255() {
         assert!(in_table(Family::Inet, 51820).is_some(), "{routes:?}");
         assert!(in_table(Family::Inet6, 51820).is_some(), "{routes:?}");
         assert!(in_table(Family::Inet, 1000).is_some(), "{routes:?}");
-        assert!(in_table(Family::Inet, 252).is_none(), "the compat byte leaked into the table id");
+        assert!(
+            in_table(Family::Inet, 252).is_none(),
+            "the compat byte leaked into the table id"
+        );
 
         // Add lands in the named table, not in main or 252.
         let spec = DefaultRoute {
@@ -290,13 +402,29 @@ fn br_04_tables_above_255() {
         assert!(ip_out(&["route", "show", "table", "1024"]).contains("default via 192.0.2.1"));
         assert!(!ip_out(&["route", "show", "table", "main"]).contains("default"));
 
-        for route in [in_table(Family::Inet, 51820), in_table(Family::Inet6, 51820), in_table(Family::Inet, 1000)] {
+        for route in [
+            in_table(Family::Inet, 51820),
+            in_table(Family::Inet6, 51820),
+            in_table(Family::Inet, 1000),
+        ] {
             netlink.route_del(&route.unwrap()).await.unwrap();
         }
     });
-    assert!(ip_out(&["route", "show", "table", "51820"]).trim().is_empty());
-    assert!(ip_out(&["-6", "route", "show", "table", "51820"]).trim().is_empty());
-    assert!(ip_out(&["route", "show", "table", "1000"]).trim().is_empty());
+    assert!(
+        ip_out(&["route", "show", "table", "51820"])
+            .trim()
+            .is_empty()
+    );
+    assert!(
+        ip_out(&["-6", "route", "show", "table", "51820"])
+            .trim()
+            .is_empty()
+    );
+    assert!(
+        ip_out(&["route", "show", "table", "1000"])
+            .trim()
+            .is_empty()
+    );
 }
 
 /// BR-06: several defaults, EEXIST on the same metric, IPv6's metric 1024, exact deletes.
@@ -311,7 +439,10 @@ fn br_06_several_defaults_and_metrics() {
 
     block_on(async {
         let netlink = connect();
-        netlink.route_default_add(&DefaultRoute::via(ipaddr("192.0.2.1"))).await.unwrap();
+        netlink
+            .route_default_add(&DefaultRoute::via(ipaddr("192.0.2.1")))
+            .await
+            .unwrap();
         let clash = netlink
             .route_default_add(&DefaultRoute::via(ipaddr("198.51.100.1")))
             .await
@@ -334,11 +465,20 @@ fn br_06_several_defaults_and_metrics() {
         netlink.route_default_add(&v6_backup).await.unwrap();
 
         let routes = netlink.route_list().await.unwrap();
-        let defaults: Vec<_> = routes.iter().filter(|r| r.is_default() && r.table == 254).collect();
+        let defaults: Vec<_> = routes
+            .iter()
+            .filter(|r| r.is_default() && r.table == 254)
+            .collect();
         assert_eq!(defaults.len(), 4, "{defaults:?}");
-        let v4_main = defaults.iter().find(|r| r.oif == Some(v0) && r.family == Family::Inet).unwrap();
+        let v4_main = defaults
+            .iter()
+            .find(|r| r.oif == Some(v0) && r.family == Family::Inet)
+            .unwrap();
         assert_eq!(v4_main.metric(), 0);
-        let v6_main = defaults.iter().find(|r| r.oif == Some(v0) && r.family == Family::Inet6).unwrap();
+        let v6_main = defaults
+            .iter()
+            .find(|r| r.oif == Some(v0) && r.family == Family::Inet6)
+            .unwrap();
         assert_eq!(v6_main.priority, Some(1024));
 
         // Removing v1's defaults leaves v0's.
@@ -353,7 +493,10 @@ fn br_06_several_defaults_and_metrics() {
         assert_eq!(removed.len(), 2, "{removed:?}");
     });
     let v4 = ip_out(&["route", "show", "default"]);
-    assert!(v4.contains("via 192.0.2.1 dev v0") && !v4.contains("v1"), "{v4}");
+    assert!(
+        v4.contains("via 192.0.2.1 dev v0") && !v4.contains("v1"),
+        "{v4}"
+    );
     let v6 = ip_out(&["-6", "route", "show", "default"]);
     assert!(v6.contains("dev v0") && !v6.contains("dev v1"), "{v6}");
 }
@@ -383,7 +526,8 @@ fn br_08_prefix_length_must_match() {
     let v0 = index_of("v0");
     block_on(async {
         let netlink = connect();
-        let mut wrong = addresses_on(&netlink, v0).await
+        let mut wrong = addresses_on(&netlink, v0)
+            .await
             .into_iter()
             .find(|a| a.family == Family::Inet)
             .unwrap();
@@ -393,7 +537,15 @@ fn br_08_prefix_length_must_match() {
         assert!(ip_out(&["addr", "show", "dev", "v0"]).contains("192.0.2.20/24"));
 
         ip(&["addr", "add", "192.0.2.20/32", "dev", "v0"]);
-        ip(&["-6", "addr", "add", "2001:db8:5::20/64", "dev", "v0", "nodad"]);
+        ip(&[
+            "-6",
+            "addr",
+            "add",
+            "2001:db8:5::20/64",
+            "dev",
+            "v0",
+            "nodad",
+        ]);
         let report = netlink.addr_flush(v0, None).await.unwrap();
         assert!(report.failed.is_empty(), "{:?}", report.failed);
         assert!(report.removed.len() >= 3, "{:?}", report.removed);
@@ -429,8 +581,17 @@ fn br_09_secondaries_leave_with_primary() {
             .find(|a| a.index == v0 && a.flags & addr_flags::SECONDARY == 0)
             .unwrap();
         netlink.addr_del(primary).await.unwrap();
-        let secondary = listed.iter().find(|a| a.flags & addr_flags::SECONDARY != 0).unwrap();
-        assert!(netlink.addr_del(secondary).await.unwrap_err().is_not_found());
+        let secondary = listed
+            .iter()
+            .find(|a| a.flags & addr_flags::SECONDARY != 0)
+            .unwrap();
+        assert!(
+            netlink
+                .addr_del(secondary)
+                .await
+                .unwrap_err()
+                .is_not_found()
+        );
 
         for last in ["10", "11", "12"] {
             ip(&["addr", "add", &format!("192.0.2.{last}/24"), "dev", "v0"]);
@@ -447,20 +608,50 @@ fn br_09_secondaries_leave_with_primary() {
 fn br_10_address_flags_from_ifa_flags() {
     let _ns = Netns::enter();
     veth("v0");
-    ip(&["addr", "add", "2001:db8:2::5/64", "dev", "v0", "noprefixroute", "nodad"]);
+    ip(&[
+        "addr",
+        "add",
+        "2001:db8:2::5/64",
+        "dev",
+        "v0",
+        "noprefixroute",
+        "nodad",
+    ]);
     ip(&["addr", "add", "192.0.2.5/24", "dev", "v0", "noprefixroute"]);
-    ip(&["addr", "add", "2001:db8:3::5/64", "dev", "v0", "preferred_lft", "0", "nodad"]);
+    ip(&[
+        "addr",
+        "add",
+        "2001:db8:3::5/64",
+        "dev",
+        "v0",
+        "preferred_lft",
+        "0",
+        "nodad",
+    ]);
     ip(&["addr", "add", "2001:db8:4::5/64", "dev", "v0"]);
     let v0 = index_of("v0");
     block_on(async {
         let netlink = connect();
         let listed = addresses_on(&netlink, v0).await;
-        let flags_of = |text: &str| listed.iter().find(|a| a.local == ipaddr(text)).unwrap().flags;
+        let flags_of = |text: &str| {
+            listed
+                .iter()
+                .find(|a| a.local == ipaddr(text))
+                .unwrap()
+                .flags
+        };
         assert_ne!(flags_of("2001:db8:2::5") & addr_flags::NOPREFIXROUTE, 0);
         assert_ne!(flags_of("192.0.2.5") & addr_flags::NOPREFIXROUTE, 0);
         assert_ne!(flags_of("2001:db8:3::5") & addr_flags::DEPRECATED, 0);
-        let fresh = listed.iter().find(|a| a.local == ipaddr("2001:db8:4::5")).unwrap();
-        assert_ne!(fresh.flags & addr_flags::TENTATIVE, 0, "DAD should still run");
+        let fresh = listed
+            .iter()
+            .find(|a| a.local == ipaddr("2001:db8:4::5"))
+            .unwrap();
+        assert_ne!(
+            fresh.flags & addr_flags::TENTATIVE,
+            0,
+            "DAD should still run"
+        );
         assert!(!fresh.is_usable());
 
         let report = netlink.addr_flush(v0, None).await.unwrap();
@@ -485,7 +676,8 @@ fn br_10_dadfailed_visible_and_flushed() {
     wait_for(|| ip_out(&["addr", "show", "dev", "v0"]).contains("dadfailed"));
     block_on(async {
         let netlink = connect();
-        let failed = addresses_on(&netlink, v0).await
+        let failed = addresses_on(&netlink, v0)
+            .await
             .into_iter()
             .find(|a| a.local == ipaddr("2001:db8:1::5"))
             .unwrap();
@@ -511,7 +703,9 @@ fn wait_for(condition: impl Fn() -> bool) {
 fn br_11_interrupted_dumps_never_partial() {
     let _ns = Netns::enter();
     veth("v0");
-    let batch: String = (1..=250).map(|i| format!("address add 203.0.113.{i}/32 dev v0\n")).collect();
+    let batch: String = (1..=250)
+        .map(|i| format!("address add 203.0.113.{i}/32 dev v0\n"))
+        .collect();
     ip_batch(&batch);
     let v0 = index_of("v0");
     let churn = std::process::Command::new("sh")
@@ -530,7 +724,10 @@ fn br_11_interrupted_dumps_never_partial() {
                     complete += 1;
                 }
                 Err(error) => {
-                    assert!(matches!(error.kind, ErrorKind::DumpInconsistent { .. }), "{error}");
+                    assert!(
+                        matches!(error.kind, ErrorKind::DumpInconsistent { .. }),
+                        "{error}"
+                    );
                     inconsistent += 1;
                 }
             }
@@ -539,7 +736,9 @@ fn br_11_interrupted_dumps_never_partial() {
     });
     let mut churn = churn;
     churn.wait().unwrap();
-    eprintln!("complete {complete}, inconsistent {inconsistent}, requests {requests} for 200 lists");
+    eprintln!(
+        "complete {complete}, inconsistent {inconsistent}, requests {requests} for 200 lists"
+    );
     assert!(complete > 0);
 }
 
@@ -549,7 +748,15 @@ fn br_13_large_route_dump() {
     let _ns = Netns::enter();
     veth("v0");
     ip(&["addr", "add", "192.0.2.10/24", "dev", "v0"]);
-    ip(&["-6", "addr", "add", "2001:db8:ffff::10/64", "dev", "v0", "nodad"]);
+    ip(&[
+        "-6",
+        "addr",
+        "add",
+        "2001:db8:ffff::10/64",
+        "dev",
+        "v0",
+        "nodad",
+    ]);
     let mut batch = String::new();
     for table in 1000..1040 {
         for net in ["192.0.2", "198.51.100", "203.0.113"] {
@@ -559,10 +766,22 @@ fn br_13_large_route_dump() {
         }
     }
     for i in 0..10_000 {
-        batch.push_str(&format!("route add 2001:db8:{i:x}::/48 via 2001:db8:ffff::1 dev v0\n"));
+        batch.push_str(&format!(
+            "route add 2001:db8:{i:x}::/48 via 2001:db8:ffff::1 dev v0\n"
+        ));
     }
     ip_batch(&batch);
-    ip(&["route", "add", "default", "via", "192.0.2.1", "dev", "v0", "metric", "10"]);
+    ip(&[
+        "route",
+        "add",
+        "default",
+        "via",
+        "192.0.2.1",
+        "dev",
+        "v0",
+        "metric",
+        "10",
+    ]);
     block_on(async {
         let netlink = connect();
         let mut count = 0usize;
@@ -629,7 +848,10 @@ fn br_16_admin_and_oper_state_separate() {
         let w = netlink.link_get(w0).await.unwrap();
         assert!(w.admin_up);
         assert_eq!(w.oper_state, OperState::LowerLayerDown);
-        assert!(!w.is_running(), "admin up without a peer is not a usable uplink");
+        assert!(
+            !w.is_running(),
+            "admin up without a peer is not a usable uplink"
+        );
 
         ip(&["link", "set", "w0p", "up"]);
         wait_for(|| ip_out(&["link", "show", "w0"]).contains("state UP"));
@@ -650,15 +872,45 @@ fn br_18_routes_gone_after_link_down() {
     let _ns = Netns::enter();
     veth("v1");
     ip(&["addr", "add", "198.51.100.10/24", "dev", "v1"]);
-    ip(&["-6", "addr", "add", "2001:db8:7::10/64", "dev", "v1", "nodad"]);
-    ip(&["route", "add", "default", "via", "198.51.100.1", "dev", "v1", "metric", "100"]);
-    ip(&["route", "add", "203.0.113.42/32", "dev", "v1", "table", "201"]);
+    ip(&[
+        "-6",
+        "addr",
+        "add",
+        "2001:db8:7::10/64",
+        "dev",
+        "v1",
+        "nodad",
+    ]);
+    ip(&[
+        "route",
+        "add",
+        "default",
+        "via",
+        "198.51.100.1",
+        "dev",
+        "v1",
+        "metric",
+        "100",
+    ]);
+    ip(&[
+        "route",
+        "add",
+        "203.0.113.42/32",
+        "dev",
+        "v1",
+        "table",
+        "201",
+    ]);
     let v1 = index_of("v1");
     block_on(async {
         let netlink = connect();
         let routes = netlink.route_list().await.unwrap();
         let in_201 = routes.iter().find(|r| r.table == 201).cloned().unwrap();
-        let default = routes.iter().find(|r| r.is_default() && r.oif == Some(v1)).cloned().unwrap();
+        let default = routes
+            .iter()
+            .find(|r| r.is_default() && r.oif == Some(v1))
+            .cloned()
+            .unwrap();
 
         netlink.link_set_down(v1).await.unwrap();
         for route in [&in_201, &default] {
@@ -667,7 +919,10 @@ fn br_18_routes_gone_after_link_down() {
             assert_eq!(error.errno(), Some(3), "ESRCH turned positive once");
         }
         let v4_left = netlink.addr_list(Some(Family::Inet)).await.unwrap();
-        assert!(v4_left.iter().any(|a| a.index == v1), "link down keeps IPv4 addresses");
+        assert!(
+            v4_left.iter().any(|a| a.index == v1),
+            "link down keeps IPv4 addresses"
+        );
         let report = netlink.addr_flush(v1, None).await.unwrap();
         assert!(report.failed.is_empty());
     });
@@ -697,14 +952,30 @@ fn multipath_route_lists_nexthops() {
     ip(&["addr", "add", "192.0.2.10/24", "dev", "v0"]);
     ip(&["addr", "add", "198.51.100.10/24", "dev", "v1"]);
     ip(&[
-        "route", "add", "203.0.113.0/24", "nexthop", "via", "192.0.2.1", "dev", "v0", "weight", "2",
-        "nexthop", "via", "198.51.100.1", "dev", "v1",
+        "route",
+        "add",
+        "203.0.113.0/24",
+        "nexthop",
+        "via",
+        "192.0.2.1",
+        "dev",
+        "v0",
+        "weight",
+        "2",
+        "nexthop",
+        "via",
+        "198.51.100.1",
+        "dev",
+        "v1",
     ]);
     let (v0, v1) = (index_of("v0"), index_of("v1"));
     block_on(async {
         let netlink = connect();
         let routes = netlink.route_list().await.unwrap();
-        let multipath = routes.iter().find(|r| r.nexthops.len() == 2).expect("multipath listed");
+        let multipath = routes
+            .iter()
+            .find(|r| r.nexthops.len() == 2)
+            .expect("multipath listed");
         assert!(multipath.uses_link(v0) && multipath.uses_link(v1));
         let weights: Vec<u16> = multipath.nexthops.iter().map(|hop| hop.weight).collect();
         assert_eq!(weights, vec![2, 1]);

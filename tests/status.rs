@@ -9,7 +9,11 @@ use serde_json::Value;
 
 fn status_json() -> Value {
     let output = rustyjack().args(["status", "--json"]).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).expect("status --json prints JSON")
 }
 
@@ -25,19 +29,77 @@ fn build_mixed_namespace() {
     ip(&["tuntap", "add", "mode", "tun", "name", "tun0"]);
     ip(&["link", "set", "tun0", "up"]);
     ip(&["addr", "add", "192.0.2.10/24", "dev", "v0"]);
-    ip(&["addr", "add", "192.0.2.1", "peer", "192.0.2.2/32", "dev", "v1"]);
+    ip(&[
+        "addr",
+        "add",
+        "192.0.2.1",
+        "peer",
+        "192.0.2.2/32",
+        "dev",
+        "v1",
+    ]);
     ip(&["addr", "add", "198.51.100.10/24", "dev", "v1"]);
     ip(&["-6", "addr", "add", "2001:db8::10/64", "dev", "v0", "nodad"]);
-    ip(&["-6", "addr", "add", "2001:db8:1::1", "peer", "2001:db8:1::2/128", "dev", "v1", "nodad"]);
-    ip(&["addr", "add", "203.0.113.5/32", "dev", "tun0"]);
-    ip(&["route", "add", "default", "via", "192.0.2.254", "dev", "v0", "metric", "100"]);
-    ip(&["route", "add", "default", "dev", "tun0", "metric", "50"]);
-    ip(&["route", "add", "default", "via", "198.51.100.1", "dev", "v1", "table", "51820"]);
-    ip(&["route", "add", "blackhole", "default", "table", "100"]);
-    ip(&["-6", "route", "add", "default", "via", "2001:db8::1", "dev", "v0"]);
     ip(&[
-        "route", "add", "203.0.113.0/24", "nexthop", "via", "192.0.2.254", "dev", "v0", "nexthop",
-        "via", "198.51.100.1", "dev", "v1",
+        "-6",
+        "addr",
+        "add",
+        "2001:db8:1::1",
+        "peer",
+        "2001:db8:1::2/128",
+        "dev",
+        "v1",
+        "nodad",
+    ]);
+    ip(&["addr", "add", "203.0.113.5/32", "dev", "tun0"]);
+    ip(&[
+        "route",
+        "add",
+        "default",
+        "via",
+        "192.0.2.254",
+        "dev",
+        "v0",
+        "metric",
+        "100",
+    ]);
+    ip(&["route", "add", "default", "dev", "tun0", "metric", "50"]);
+    ip(&[
+        "route",
+        "add",
+        "default",
+        "via",
+        "198.51.100.1",
+        "dev",
+        "v1",
+        "table",
+        "51820",
+    ]);
+    ip(&["route", "add", "blackhole", "default", "table", "100"]);
+    ip(&[
+        "-6",
+        "route",
+        "add",
+        "default",
+        "via",
+        "2001:db8::1",
+        "dev",
+        "v0",
+    ]);
+    ip(&[
+        "route",
+        "add",
+        "203.0.113.0/24",
+        "nexthop",
+        "via",
+        "192.0.2.254",
+        "dev",
+        "v0",
+        "nexthop",
+        "via",
+        "198.51.100.1",
+        "dev",
+        "v1",
     ]);
 }
 
@@ -58,9 +120,17 @@ fn status_json_matches_iproute2() {
         let up = link["flags"].as_array().unwrap().iter().any(|f| f == "UP");
         assert_eq!(mine["admin_up"], up, "{name}: admin_up");
         let oper = link["operstate"].as_str().unwrap().to_lowercase();
-        assert_eq!(mine["oper_state"].as_str().unwrap(), oper, "{name}: oper_state");
+        assert_eq!(
+            mine["oper_state"].as_str().unwrap(),
+            oper,
+            "{name}: oper_state"
+        );
         assert_eq!(mine["mtu"], link["mtu"], "{name}: mtu");
-        let mac = if link["link_type"] == "none" { None } else { text(&link["address"]) };
+        let mac = if link["link_type"] == "none" {
+            None
+        } else {
+            text(&link["address"])
+        };
         assert_eq!(text(&mine["mac"]), mac, "{name}: mac");
 
         let addresses = mine["addresses"].as_array().unwrap();
@@ -70,21 +140,36 @@ fn status_json_matches_iproute2() {
             assert_eq!(address["family"], info["family"], "{name}: family");
             assert_eq!(address["address"], info["local"], "{name}: local");
             assert_eq!(address["prefix_len"], info["prefixlen"], "{name}: prefix");
-            assert_eq!(text(&address["peer"]), text(&info["address"]), "{name}: peer");
+            assert_eq!(
+                text(&address["peer"]),
+                text(&info["address"]),
+                "{name}: peer"
+            );
             assert_eq!(address["scope"], info["scope"], "{name}: scope");
         }
     }
 
     let mut expected = BTreeSet::new();
     for family in ["-4", "-6"] {
-        for route in ip_json(&[family, "route", "show", "table", "all"]).as_array().unwrap() {
+        for route in ip_json(&[family, "route", "show", "table", "all"])
+            .as_array()
+            .unwrap()
+        {
             if let Some(key) = witness_route_key(route, family) {
                 expected.insert(key);
             }
         }
     }
-    let actual: BTreeSet<String> = status["routes"].as_array().unwrap().iter().map(our_route_key).collect();
-    assert!(expected.len() >= 10, "the witness lists too few routes: {expected:?}");
+    let actual: BTreeSet<String> = status["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(our_route_key)
+        .collect();
+    assert!(
+        expected.len() >= 10,
+        "the witness lists too few routes: {expected:?}"
+    );
     assert_eq!(actual, expected);
     let multipath = status["routes"]
         .as_array()
@@ -114,14 +199,22 @@ fn witness_route_key(route: &Value, family: &str) -> Option<String> {
     if destination != "default" && !destination.contains('/') {
         destination.push_str(host_len);
     }
-    let metric = route["metric"].as_u64().map(|m| m.to_string()).unwrap_or("-".into());
+    let metric = route["metric"]
+        .as_u64()
+        .map(|m| m.to_string())
+        .unwrap_or("-".into());
     let gateway = route["gateway"].as_str().unwrap_or("-");
     let dev = route["dev"].as_str().unwrap_or("-");
-    Some(format!("{family} {destination} {kind} via {gateway} dev {dev} metric {metric} table {table}"))
+    Some(format!(
+        "{family} {destination} {kind} via {gateway} dev {dev} metric {metric} table {table}"
+    ))
 }
 
 fn our_route_key(route: &Value) -> String {
-    let metric = route["metric"].as_u64().map(|m| m.to_string()).unwrap_or("-".into());
+    let metric = route["metric"]
+        .as_u64()
+        .map(|m| m.to_string())
+        .unwrap_or("-".into());
     format!(
         "{} {} {} via {} dev {} metric {metric} table {}",
         route["family"].as_str().unwrap(),
@@ -149,7 +242,14 @@ fn status_requests() -> (u64, usize) {
         .expect("status logs its request count at debug");
 
     let traced = std::process::Command::new("strace")
-        .args(["-f", "-qq", "-e", "trace=sendto,sendmsg", "-o", "/dev/stderr"])
+        .args([
+            "-f",
+            "-qq",
+            "-e",
+            "trace=sendto,sendmsg",
+            "-o",
+            "/dev/stderr",
+        ])
         .arg(env!("CARGO_BIN_EXE_rustyjack"))
         .args(["status", "--json"])
         .output()
@@ -177,7 +277,10 @@ fn status_request_count_independent_of_interfaces() {
 
     assert_eq!(small.0, 3, "three dumps: links, addresses, routes");
     assert!(small.1 >= 3, "strace saw {} sends", small.1);
-    assert_eq!(large, small, "(counter, sendto calls) for 3 links vs {links} links");
+    assert_eq!(
+        large, small,
+        "(counter, sendto calls) for 3 links vs {links} links"
+    );
 }
 
 #[test]
@@ -187,7 +290,13 @@ fn status_text_lists_interfaces_and_routes() {
     let output = rustyjack().arg("status").output().unwrap();
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
-    for expected in ["v0", "tun0", "192.0.2.1 peer 192.0.2.2/32", "default via 198.51.100.1 dev v1 table 51820", "default blackhole table 100"] {
+    for expected in [
+        "v0",
+        "tun0",
+        "192.0.2.1 peer 192.0.2.2/32",
+        "default via 198.51.100.1 dev v1 table 51820",
+        "default blackhole table 100",
+    ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
 }

@@ -43,7 +43,12 @@ pub struct Enforcer {
 impl Enforcer {
     /// Opens the event socket before anything is enforced, so no change after the first snapshot
     /// goes unseen. `store` receives the operator's later choices.
-    pub fn new(netlink: Netlink, engine: Engine, store: Option<StateStore>, recheck: Duration) -> Result<Enforcer> {
+    pub fn new(
+        netlink: Netlink,
+        engine: Engine,
+        store: Option<StateStore>,
+        recheck: Duration,
+    ) -> Result<Enforcer> {
         Ok(Enforcer {
             netlink,
             monitor: Monitor::open(MONITOR_BUFFER)?,
@@ -92,7 +97,9 @@ impl Enforcer {
         let mut next_recheck = Instant::now() + self.recheck;
         let mut next_ping = self.watchdog.map(|interval| Instant::now() + interval);
         loop {
-            let wake = next_check.min(next_recheck).min(next_ping.unwrap_or(next_recheck));
+            let wake = next_check
+                .min(next_recheck)
+                .min(next_ping.unwrap_or(next_recheck));
             let mut due = false;
             tokio::select! {
                 _ = shutdown.wait_for(|stop| *stop) => return Ok(()),

@@ -14,7 +14,10 @@ use super::signals;
 use crate::cli::context::Context;
 use crate::config::{ColourOrder, Config};
 use crate::isolation::{self, Engine, Report};
-use crate::ui::{self, ButtonConfig, ButtonPins, Display, DisplayConfig, DisplayKind, Input, InputKind, Model, PanelPins, Rotation, UiAction, UiParts};
+use crate::ui::{
+    self, ButtonConfig, ButtonPins, Display, DisplayConfig, DisplayKind, Input, InputKind, Model,
+    PanelPins, Rotation, UiAction, UiParts,
+};
 
 /// The screen, button and frame options of `run`.
 #[derive(Debug, Clone)]
@@ -48,7 +51,13 @@ pub async fn run(context: &Context, options: RunOptions) -> anyhow::Result<u8> {
     let (models, models_receiver) = watch::channel(model);
     let (actions, action_receiver) = mpsc::unbounded_channel();
     let (commands, command_receiver) = mpsc::unbounded_channel();
-    let ui_task = start_ui(&context.config, &options, models_receiver, actions, shutdown.clone());
+    let ui_task = start_ui(
+        &context.config,
+        &options,
+        models_receiver,
+        actions,
+        shutdown.clone(),
+    );
     tokio::task::spawn_local(forward_actions(action_receiver, commands));
 
     enforcer
@@ -65,7 +74,10 @@ pub async fn run(context: &Context, options: RunOptions) -> anyhow::Result<u8> {
     if let Some(task) = ui_task {
         let _ = task.await;
     }
-    tracing::info!(leaks = enforcer.engine().corrected_leaks(), "appliance stopped");
+    tracing::info!(
+        leaks = enforcer.engine().corrected_leaks(),
+        "appliance stopped"
+    );
     Ok(0)
 }
 
@@ -130,11 +142,16 @@ fn start_ui(
     let stop = async move {
         let _ = shutdown.wait_for(|stop| *stop).await;
     };
-    Some(tokio::task::spawn_local(ui::run(parts, models, actions, stop)))
+    Some(tokio::task::spawn_local(ui::run(
+        parts, models, actions, stop,
+    )))
 }
 
 /// Turns the operator's choices on the screen into commands for the enforcer.
-async fn forward_actions(mut actions: mpsc::UnboundedReceiver<UiAction>, commands: mpsc::UnboundedSender<Command>) {
+async fn forward_actions(
+    mut actions: mpsc::UnboundedReceiver<UiAction>,
+    commands: mpsc::UnboundedSender<Command>,
+) {
     while let Some(action) = actions.recv().await {
         let command = match action {
             UiAction::Select(name) => Command::Select(name),

@@ -9,8 +9,8 @@ use anyhow::Context as _;
 
 use super::BadInput;
 use crate::config::Config;
-use crate::isolation::{Engine, KeepSet, StaticUplink};
 use crate::isolation::state::{Loaded, StateStore};
+use crate::isolation::{Engine, KeepSet, StaticUplink};
 use crate::netlink::{Netlink, NetlinkOptions};
 
 pub struct Context {
@@ -23,7 +23,11 @@ impl Context {
     /// Loads the configuration; a malformed file is bad input (exit 2) naming every problem.
     pub fn load(config_path: &Path, state_dir: &Path) -> anyhow::Result<Context> {
         let config = load_config(config_path)?;
-        let patterns = config.isolation.keep.iter().map(|pattern| pattern.as_str().to_string());
+        let patterns = config
+            .isolation
+            .keep
+            .iter()
+            .map(|pattern| pattern.as_str().to_string());
         let keep = KeepSet::new(patterns).map_err(|error| BadInput(error.to_string()))?;
         Ok(Context {
             config,
@@ -45,11 +49,20 @@ impl Context {
                 .flatten()
                 .map(|cidr| (cidr.address, cidr.prefix_len))
                 .collect();
-            let gateways = [settings.gateway.map(IpAddr::V4), settings.gateway6.map(IpAddr::V6)]
-                .into_iter()
-                .flatten()
-                .collect();
-            (name.clone(), StaticUplink { addresses, gateways })
+            let gateways = [
+                settings.gateway.map(IpAddr::V4),
+                settings.gateway6.map(IpAddr::V6),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            (
+                name.clone(),
+                StaticUplink {
+                    addresses,
+                    gateways,
+                },
+            )
         });
         uplinks.collect()
     }

@@ -16,7 +16,11 @@ use crate::netlink::{Kernel, Netlink};
 /// enforcing until SIGINT or SIGTERM.
 pub async fn select(context: &Context, name: &str, watch: bool) -> anyhow::Result<u8> {
     check_link_name("select", name).map_err(|error| BadInput(error.to_string()))?;
-    let shutdown = if watch { Some(signals::shutdown_on_signal()?) } else { None };
+    let shutdown = if watch {
+        Some(signals::shutdown_on_signal()?)
+    } else {
+        None
+    };
     let netlink = context.connect()?;
     resolve(&netlink, name).await?;
     context.store.save(name)?;
@@ -39,7 +43,10 @@ pub async fn select(context: &Context, name: &str, watch: bool) -> anyhow::Resul
     // stdout may be closed by now, for example when the journal stream went away. println!
     // would panic on EPIPE, so the summary is best effort and the stop stays orderly.
     let corrected = enforcer.engine().corrected_leaks();
-    let _ = writeln!(std::io::stdout(), "stopped; {corrected} leaks corrected while watching");
+    let _ = writeln!(
+        std::io::stdout(),
+        "stopped; {corrected} leaks corrected while watching"
+    );
     Ok(0)
 }
 
@@ -85,7 +92,9 @@ pub async fn check(context: &Context) -> anyhow::Result<u8> {
     };
     let netlink = context.connect()?;
     let snapshot = netlink.snapshot().await?;
-    let found = context.engine(Some(selection.clone())).violations(&snapshot);
+    let found = context
+        .engine(Some(selection.clone()))
+        .violations(&snapshot);
     if found.is_empty() {
         println!("isolation holds for uplink {selection}");
         return Ok(0);
@@ -93,6 +102,9 @@ pub async fn check(context: &Context) -> anyhow::Result<u8> {
     for violation in &found {
         println!("{violation}");
     }
-    println!("{} violations of isolation for uplink {selection}", found.len());
+    println!(
+        "{} violations of isolation for uplink {selection}",
+        found.len()
+    );
     Ok(1)
 }

@@ -8,8 +8,11 @@ use tracing_subscriber::prelude::*;
 /// systemd sets JOURNAL_STREAM for a service whose stderr goes to the journal (systemd.exec(5));
 /// then records go to journald directly, with their fields intact.
 pub fn init(level: &str) -> anyhow::Result<()> {
-    let filter = EnvFilter::try_new(level)
-        .map_err(|error| anyhow::anyhow!("invalid log level {level:?}: {error}; use error, warn, info, debug or trace"))?;
+    let filter = EnvFilter::try_new(level).map_err(|error| {
+        anyhow::anyhow!(
+            "invalid log level {level:?}: {error}; use error, warn, info, debug or trace"
+        )
+    })?;
     let registry = tracing_subscriber::registry().with(filter);
     if std::env::var_os("JOURNAL_STREAM").is_some()
         && let Ok(journald) = tracing_journald::layer()

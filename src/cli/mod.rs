@@ -22,7 +22,11 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 pub struct BadInput(pub String);
 
 #[derive(Debug, Parser)]
-#[command(name = "rustyjack", version, about = "Keep one uplink, isolate every other interface")]
+#[command(
+    name = "rustyjack",
+    version,
+    about = "Keep one uplink, isolate every other interface"
+)]
 pub struct Args {
     /// Configuration file; a missing file means all defaults.
     #[arg(long, global = true, default_value = "/etc/rustyjack/config.toml")]
@@ -111,7 +115,11 @@ async fn dispatch(args: Args) -> anyhow::Result<u8> {
             };
             crate::demo::run(options).await
         }
-        Command::Run { display, input, frames } => {
+        Command::Run {
+            display,
+            input,
+            frames,
+        } => {
             let options = crate::appliance::run::RunOptions {
                 display: *display,
                 input: *input,

@@ -84,7 +84,10 @@ pub fn build(snapshot: &Snapshot) -> StatusJson {
         .collect();
     let mut by_link: HashMap<u32, Vec<AddressJson>> = HashMap::new();
     for address in &snapshot.addresses {
-        by_link.entry(address.index).or_default().push(address_json(address));
+        by_link
+            .entry(address.index)
+            .or_default()
+            .push(address_json(address));
     }
     let interfaces = snapshot
         .links
@@ -105,7 +108,10 @@ pub fn build(snapshot: &Snapshot) -> StatusJson {
 fn is_listed_type(kind: u8) -> bool {
     matches!(
         kind,
-        route_type::UNICAST | route_type::BLACKHOLE | route_type::UNREACHABLE | route_type::PROHIBIT
+        route_type::UNICAST
+            | route_type::BLACKHOLE
+            | route_type::UNREACHABLE
+            | route_type::PROHIBIT
     )
 }
 
@@ -190,7 +196,11 @@ pub fn render_text(status: &StatusJson) -> String {
             interface.mac.as_deref().unwrap_or("-")
         );
         for address in &interface.addresses {
-            let peer = address.peer.as_ref().map(|p| format!(" peer {p}")).unwrap_or_default();
+            let peer = address
+                .peer
+                .as_ref()
+                .map(|p| format!(" peer {p}"))
+                .unwrap_or_default();
             let flags = address.flags.join(" ");
             let _ = writeln!(
                 text,
@@ -216,8 +226,15 @@ pub fn render_text(status: &StatusJson) -> String {
             let dev = hop.interface.as_deref().unwrap_or("-");
             let _ = write!(text, " nexthop via {via} dev {dev} weight {}", hop.weight);
         }
-        let metric = route.metric.map(|m| m.to_string()).unwrap_or_else(|| "-".into());
-        let _ = writeln!(text, " table {} metric {metric} proto {}", route.table, route.protocol);
+        let metric = route
+            .metric
+            .map(|m| m.to_string())
+            .unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            text,
+            " table {} metric {metric} proto {}",
+            route.table, route.protocol
+        );
     }
     text
 }

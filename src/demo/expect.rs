@@ -33,7 +33,11 @@ pub fn uplink_problems(snapshot: &Snapshot, name: &str, saved: Option<&str>) -> 
         if !addressed {
             problems.push(format!("{name} has no global address"));
         }
-        if !snapshot.routes.iter().any(|route| route.is_default() && route.uses_link(link.index)) {
+        if !snapshot
+            .routes
+            .iter()
+            .any(|route| route.is_default() && route.uses_link(link.index))
+        {
             problems.push(format!("{name} has no default route"));
         }
     }

@@ -188,7 +188,9 @@ pub async fn require_links(netlink: &Netlink, expected: &[&str]) -> anyhow::Resu
     let mut wanted: Vec<&str> = expected.to_vec();
     wanted.sort();
     if names != wanted {
-        bail!("the demo namespace contains links {names:?}, expected {wanted:?}; the demo stops before the appliance starts");
+        bail!(
+            "the demo namespace contains links {names:?}, expected {wanted:?}; the demo stops before the appliance starts"
+        );
     }
     Ok(())
 }

@@ -296,7 +296,9 @@ impl Engine {
     /// and the uplink's missing configured addressing.
     pub fn violations(&self, snapshot: &Snapshot) -> Vec<Violation> {
         let mut found = violations(self.selection(), &self.keep, snapshot);
-        let uplink = self.selection().and_then(|name| snapshot.link_by_name(name));
+        let uplink = self
+            .selection()
+            .and_then(|name| snapshot.link_by_name(name));
         let config = self.selection().and_then(|name| self.statics.get(name));
         if let (Some(uplink), Some(config)) = (uplink, config) {
             found.extend(static_shortfalls(uplink, config, snapshot));
@@ -631,12 +633,9 @@ impl Engine {
         let Some(uplink) = self.uplink_index.and_then(|index| snapshot.link(index)) else {
             return false;
         };
-        let has_address = snapshot
-            .addresses
-            .iter()
-            .any(|address| {
-                address.index == uplink.index && address.is_usable() && address.scope == SCOPE_GLOBAL
-            });
+        let has_address = snapshot.addresses.iter().any(|address| {
+            address.index == uplink.index && address.is_usable() && address.scope == SCOPE_GLOBAL
+        });
         uplink.admin_up && uplink.is_running() && has_address
     }
 

@@ -37,9 +37,7 @@ impl Report {
     /// Returns true when every interface but the uplink is isolated; the uplink itself may still
     /// be absent or down (a USB adapter not plugged in, a radio blocked by rfkill).
     pub fn others_isolated(&self) -> bool {
-        self.violations
-            .iter()
-            .all(Violation::is_uplink_shortfall)
+        self.violations.iter().all(Violation::is_uplink_shortfall)
     }
 }
 

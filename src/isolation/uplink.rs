@@ -23,7 +23,11 @@ pub struct StaticUplink {
 }
 
 /// Lists the configured addresses and gateways that `uplink` lacks in `snapshot`.
-pub fn static_shortfalls(uplink: &Link, config: &StaticUplink, snapshot: &Snapshot) -> Vec<Violation> {
+pub fn static_shortfalls(
+    uplink: &Link,
+    config: &StaticUplink,
+    snapshot: &Snapshot,
+) -> Vec<Violation> {
     let mut found = Vec::new();
     for &(address, prefix_len) in &config.addresses {
         let present = snapshot.addresses.iter().any(|held| {

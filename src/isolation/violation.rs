@@ -87,7 +87,11 @@ pub enum Violation {
     },
     /// The default route via a gateway configured for the uplink is missing; `route` is the one
     /// to add.
-    StaticGatewayMissing { index: u32, name: String, route: Route },
+    StaticGatewayMissing {
+        index: u32,
+        name: String,
+        route: Route,
+    },
 }
 
 impl Violation {
@@ -152,7 +156,10 @@ impl fmt::Display for Violation {
                 address,
                 prefix_len,
                 ..
-            } => write!(f, "{name}: configured address {address}/{prefix_len} missing"),
+            } => write!(
+                f,
+                "{name}: configured address {address}/{prefix_len} missing"
+            ),
             Violation::StaticGatewayMissing { name, route, .. } => {
                 let gateway = route.gateway.map(|g| g.to_string()).unwrap_or_default();
                 write!(f, "{name}: configured default via {gateway} missing")

@@ -188,14 +188,21 @@ impl Netlink {
                 sink(DumpEvent::Message(reply));
                 Ok(())
             };
-            match self.exchange(NLM_F_REQUEST | NLM_F_DUMP, message.clone(), collect).await {
+            match self
+                .exchange(NLM_F_REQUEST | NLM_F_DUMP, message.clone(), collect)
+                .await
+            {
                 Ok(Reply::DumpDone { interrupted: false }) => {
                     tracing::debug!(op, "dump complete");
                     return Ok(());
                 }
                 Ok(Reply::DumpDone { interrupted: true }) => {
                     interrupted_runs += 1;
-                    tracing::debug!(op, attempt = interrupted_runs, "dump interrupted, repeating");
+                    tracing::debug!(
+                        op,
+                        attempt = interrupted_runs,
+                        "dump interrupted, repeating"
+                    );
                     backoff(interrupted_runs).await;
                 }
                 Ok(Reply::Acked) => {
@@ -213,7 +220,11 @@ impl Netlink {
                 }
             }
         }
-        Err(Error::new(op, "dump", ErrorKind::DumpInconsistent { attempts }))
+        Err(Error::new(
+            op,
+            "dump",
+            ErrorKind::DumpInconsistent { attempts },
+        ))
     }
 
     /// Sends one request and reads replies until ACK, error or NLMSG_DONE.
@@ -282,7 +293,10 @@ impl Netlink {
             tracing::debug!("opening a new netlink request connection");
             *slot = Some(open_connection().map_err(|error| error.kind)?);
         }
-        Ok(slot.as_ref().map(|c| c.handle.clone()).expect("connection was just set"))
+        Ok(slot
+            .as_ref()
+            .map(|c| c.handle.clone())
+            .expect("connection was just set"))
     }
 
     fn drop_connection(&self) {
@@ -298,7 +312,8 @@ fn header(flags: u16) -> NetlinkHeader {
 
 /// Opens the rtnetlink connection with ACK and DONE forwarding and extended acks switched on.
 fn open_connection() -> Result<Connection> {
-    let io_error = |error: std::io::Error| Error::new("connect", "NETLINK_ROUTE", ErrorKind::Io(error));
+    let io_error =
+        |error: std::io::Error| Error::new("connect", "NETLINK_ROUTE", ErrorKind::Io(error));
     let (mut connection, handle, _unsolicited) = rtnetlink::new_connection().map_err(io_error)?;
     connection.set_forward_ack(true);
     connection.set_forward_done(true);
@@ -320,7 +335,11 @@ pub(crate) fn extended_ack_text(flags: u16, payload: &[u8]) -> Option<String> {
         return None;
     }
     let request_len = u32::from_ne_bytes(payload[0..4].try_into().ok()?) as usize;
-    let mut offset = if flags & NLM_F_CAPPED != 0 { 16 } else { align4(request_len) };
+    let mut offset = if flags & NLM_F_CAPPED != 0 {
+        16
+    } else {
+        align4(request_len)
+    };
     while offset + 4 <= payload.len() {
         let len = u16::from_ne_bytes([payload[offset], payload[offset + 1]]) as usize;
         let kind = u16::from_ne_bytes([payload[offset + 2], payload[offset + 3]]) & 0x3fff;
@@ -374,7 +393,10 @@ mod tests {
     fn extended_ack_text_rejects_truncated_attribute() {
         let mut payload = vec![16, 0, 0, 0, 16, 0, 5, 0, 1, 0, 0, 0, 0, 0, 0, 0];
         payload.extend_from_slice(&[40, 0, 1, 0, b'x']);
-        assert_eq!(extended_ack_text(NLM_F_ACK_TLVS | NLM_F_CAPPED, &payload), None);
+        assert_eq!(
+            extended_ack_text(NLM_F_ACK_TLVS | NLM_F_CAPPED, &payload),
+            None
+        );
     }
 }
 
@@ -389,7 +411,10 @@ mod kernel_tests {
     /// changes nothing, so it is safe in the machine's own namespace.
     #[test]
     fn silent_kernel_ends_in_timeout_then_recovers() {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         tokio::task::LocalSet::new().block_on(&runtime, async {
             let netlink = Netlink::connect(NetlinkOptions::default()).unwrap();
             netlink.set_timeout(Duration::from_millis(200));
@@ -397,20 +422,33 @@ mod kernel_tests {
             let result = netlink.exchange(NLM_F_ECHO, message, |_| Ok(())).await;
             assert!(matches!(result, Err(ErrorKind::Timeout(_))));
 
-            let error = Error::new("link_list", "dump", ErrorKind::Timeout(Duration::from_millis(200)));
+            let error = Error::new(
+                "link_list",
+                "dump",
+                ErrorKind::Timeout(Duration::from_millis(200)),
+            );
             assert_eq!(error.to_string(), "link_list dump: timed out after 200 ms");
-            assert!(netlink.shared.connection.borrow().is_none(), "timed-out connection dropped");
+            assert!(
+                netlink.shared.connection.borrow().is_none(),
+                "timed-out connection dropped"
+            );
 
             netlink.set_timeout(Duration::from_secs(2));
             let links = netlink.link_list().await.unwrap();
-            assert!(!links.is_empty(), "a fresh connection serves the next request");
+            assert!(
+                !links.is_empty(),
+                "a fresh connection serves the next request"
+            );
         });
     }
 
     /// A connection that ends while a request waits is an error, never an acknowledgement.
     #[test]
     fn connection_lost_before_reply_is_closed() {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         tokio::task::LocalSet::new().block_on(&runtime, async {
             let netlink = Netlink::connect(NetlinkOptions::default()).unwrap();
             let message = RouteNetlinkMessage::GetLink(LinkMessage::default());
@@ -420,7 +458,11 @@ mod kernel_tests {
                 netlink.drop_connection();
             };
             let (result, ()) = tokio::join!(waiting, cut);
-            assert!(matches!(result, Err(ErrorKind::Closed)), "{:?}", result.err());
+            assert!(
+                matches!(result, Err(ErrorKind::Closed)),
+                "{:?}",
+                result.err()
+            );
         });
     }
 }

@@ -56,7 +56,8 @@ impl Monitor {
     /// The kernel doubles the request and caps it at net.core.rmem_max; the size it grants is
     /// logged and available from [`Monitor::receive_buffer`].
     pub fn open(receive_buffer: usize) -> Result<Monitor> {
-        let io_error = |error: io::Error| Error::new("monitor_open", "NETLINK_ROUTE", ErrorKind::Io(error));
+        let io_error =
+            |error: io::Error| Error::new("monitor_open", "NETLINK_ROUTE", ErrorKind::Io(error));
         let mut socket = Socket::new(NETLINK_ROUTE).map_err(io_error)?;
         socket.bind(&SocketAddr::new(0, 0)).map_err(io_error)?;
         for group in [
@@ -75,7 +76,11 @@ impl Monitor {
         // registered only here for as long as the AsyncFd lives.
         let socket = unsafe { AsyncFd::register_with_interest(socket, Interest::READABLE) }
             .map_err(|error| io_error(error.into_parts().1))?;
-        tracing::info!(requested = receive_buffer, granted, "kernel monitor listening");
+        tracing::info!(
+            requested = receive_buffer,
+            granted,
+            "kernel monitor listening"
+        );
         Ok(Monitor {
             socket,
             buffer: Vec::with_capacity(READ_BUFFER),
@@ -91,11 +96,9 @@ impl Monitor {
     /// Waits for the next datagram and returns its events (one datagram may hold several).
     pub async fn next(&mut self) -> Result<Vec<Event>> {
         loop {
-            let mut ready = self
-                .socket
-                .readable()
-                .await
-                .map_err(|error| Error::new("monitor_read", "NETLINK_ROUTE", ErrorKind::Io(error)))?;
+            let mut ready = self.socket.readable().await.map_err(|error| {
+                Error::new("monitor_read", "NETLINK_ROUTE", ErrorKind::Io(error))
+            })?;
             let read = ready.try_io(|socket| read_datagram(socket.get_ref(), &mut self.buffer));
             if let Ok(read) = read {
                 return self.finish_read(read);
@@ -114,7 +117,11 @@ impl Monitor {
     fn finish_read(&mut self, read: io::Result<usize>) -> Result<Vec<Event>> {
         match read {
             Ok(size) if size > self.buffer.len() => {
-                tracing::warn!(size, buffer = self.buffer.len(), "notification truncated; resynchronising");
+                tracing::warn!(
+                    size,
+                    buffer = self.buffer.len(),
+                    "notification truncated; resynchronising"
+                );
                 self.buffer.reserve(size);
                 Ok(vec![Event::Overrun])
             }
@@ -123,7 +130,11 @@ impl Monitor {
                 tracing::warn!("kernel monitor overrun (ENOBUFS); resynchronising");
                 Ok(vec![Event::Overrun])
             }
-            Err(error) => Err(Error::new("monitor_read", "NETLINK_ROUTE", ErrorKind::Io(error))),
+            Err(error) => Err(Error::new(
+                "monitor_read",
+                "NETLINK_ROUTE",
+                ErrorKind::Io(error),
+            )),
         }
     }
 }

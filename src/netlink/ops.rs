@@ -86,7 +86,11 @@ impl DefaultRoute {
             }
         };
         if self.gateway.is_none() && self.oif.is_none() {
-            return Err(Error::invalid(op, "default", "a device-only default needs an interface"));
+            return Err(Error::invalid(
+                op,
+                "default",
+                "a device-only default needs an interface",
+            ));
         }
         if let Some(IpAddr::V6(v6)) = self.gateway
             && v6.is_unicast_link_local()
@@ -111,7 +115,11 @@ impl DefaultRoute {
             oif: self.oif,
             priority,
             protocol: 4,
-            scope: if self.gateway.is_some() { 0 } else { SCOPE_LINK },
+            scope: if self.gateway.is_some() {
+                0
+            } else {
+                SCOPE_LINK
+            },
             kind: super::types::route_type::UNICAST,
             tos: 0,
             pref_source: None,
@@ -136,7 +144,9 @@ impl DefaultRouteFilter {
             && self.family.is_none_or(|family| route.family == family)
             && self.table.is_none_or(|table| route.table == table)
             && self.oif.is_none_or(|oif| route.uses_link(oif))
-            && self.gateway.is_none_or(|gateway| route.gateway == Some(gateway))
+            && self
+                .gateway
+                .is_none_or(|gateway| route.gateway == Some(gateway))
             && (self.include_device_only || route.gateway.is_some() || !route.nexthops.is_empty())
             && route.kind == super::types::route_type::UNICAST
     }
@@ -147,17 +157,13 @@ impl Netlink {
     pub async fn link_list(&self) -> Result<Vec<Link>> {
         let mut links = Vec::new();
         let request = RouteNetlinkMessage::GetLink(LinkMessage::default());
-        self.dump(
-            "link_list",
-            request,
-            |event| match event {
-                DumpEvent::Restart => links.clear(),
-                DumpEvent::Message(RouteNetlinkMessage::NewLink(link)) => {
-                    links.push(parse::link(&link))
-                }
-                DumpEvent::Message(_) => {}
-            },
-        )
+        self.dump("link_list", request, |event| match event {
+            DumpEvent::Restart => links.clear(),
+            DumpEvent::Message(RouteNetlinkMessage::NewLink(link)) => {
+                links.push(parse::link(&link))
+            }
+            DumpEvent::Message(_) => {}
+        })
         .await?;
         Ok(links)
     }
@@ -167,7 +173,11 @@ impl Netlink {
         let mut request = LinkMessage::default();
         request.header.index = index;
         let reply = self
-            .get("link_get", &format!("#{index}"), RouteNetlinkMessage::GetLink(request))
+            .get(
+                "link_get",
+                &format!("#{index}"),
+                RouteNetlinkMessage::GetLink(request),
+            )
             .await?;
         link_from_reply("link_get", &format!("#{index}"), reply)
     }
@@ -176,7 +186,9 @@ impl Netlink {
     pub async fn link_by_name(&self, name: &str) -> Result<Link> {
         check_link_name("link_by_name", name)?;
         let mut request = LinkMessage::default();
-        request.attributes.push(LinkAttribute::IfName(name.to_string()));
+        request
+            .attributes
+            .push(LinkAttribute::IfName(name.to_string()));
         let reply = self
             .get("link_by_name", name, RouteNetlinkMessage::GetLink(request))
             .await?;
@@ -209,8 +221,13 @@ impl Netlink {
         if up {
             request.header.flags = LinkFlags::Up;
         }
-        self.change(op, &format!("#{index}"), 0, RouteNetlinkMessage::NewLink(request))
-            .await
+        self.change(
+            op,
+            &format!("#{index}"),
+            0,
+            RouteNetlinkMessage::NewLink(request),
+        )
+        .await
     }
 
     /// Creates a veth pair, like `ip link add NAME type veth peer name PEER`; EEXIST when either
@@ -261,13 +278,24 @@ impl Netlink {
     /// Sets a link's MAC address, like `ip link set dev X address MAC`.
     pub async fn link_set_mac(&self, index: u32, mac: &HwAddr) -> Result<()> {
         if mac.0.len() != 6 {
-            return Err(Error::invalid("link_set_mac", &mac.to_string(), "a MAC address has six octets"));
+            return Err(Error::invalid(
+                "link_set_mac",
+                &mac.to_string(),
+                "a MAC address has six octets",
+            ));
         }
         let mut request = LinkMessage::default();
         request.header.index = index;
-        request.attributes.push(LinkAttribute::Address(mac.0.clone()));
-        self.change("link_set_mac", &format!("#{index}"), 0, RouteNetlinkMessage::NewLink(request))
-            .await?;
+        request
+            .attributes
+            .push(LinkAttribute::Address(mac.0.clone()));
+        self.change(
+            "link_set_mac",
+            &format!("#{index}"),
+            0,
+            RouteNetlinkMessage::NewLink(request),
+        )
+        .await?;
         tracing::debug!(iface = index, %mac, "link address set");
         Ok(())
     }
@@ -309,7 +337,8 @@ impl Netlink {
         request.attributes.push(AddressAttribute::Local(address));
         request.attributes.push(AddressAttribute::Address(address));
         let message = RouteNetlinkMessage::NewAddress(request);
-        self.change("addr_add", &object, NLM_F_CREATE | NLM_F_EXCL, message).await?;
+        self.change("addr_add", &object, NLM_F_CREATE | NLM_F_EXCL, message)
+            .await?;
         tracing::debug!(iface = index, %address, prefix_len, "address added");
         Ok(())
     }
@@ -325,7 +354,9 @@ impl Netlink {
             request.attributes.push(AddressAttribute::Local(local));
         }
         if let Some(wire_address) = address.wire_address {
-            request.attributes.push(AddressAttribute::Address(wire_address));
+            request
+                .attributes
+                .push(AddressAttribute::Address(wire_address));
         }
         let message = RouteNetlinkMessage::DelAddress(request);
         self.change("addr_del", &object, 0, message).await?;
@@ -365,7 +396,9 @@ impl Netlink {
                 (true, None) => {
                     let object = describe_address(&address);
                     let kind = ErrorKind::StillPresent;
-                    report.failed.push((address, Error::new("addr_flush", object, kind)));
+                    report
+                        .failed
+                        .push((address, Error::new("addr_flush", object, kind)));
                 }
             }
         }
@@ -404,7 +437,8 @@ impl Netlink {
     pub async fn route_add(&self, route: &Route) -> Result<()> {
         let object = describe_route(route);
         let message = RouteNetlinkMessage::NewRoute(route_message(route, route.scope));
-        self.change("route_add", &object, NLM_F_CREATE | NLM_F_EXCL, message).await?;
+        self.change("route_add", &object, NLM_F_CREATE | NLM_F_EXCL, message)
+            .await?;
         tracing::debug!(route = %object, "route added");
         Ok(())
     }
@@ -516,7 +550,10 @@ fn link_from_reply(op: &'static str, object: &str, reply: RouteNetlinkMessage) -
         other => Err(Error::new(
             op,
             object,
-            ErrorKind::Decode(format!("expected a link message, got {:?}", other.message_type())),
+            ErrorKind::Decode(format!(
+                "expected a link message, got {:?}",
+                other.message_type()
+            )),
         )),
     }
 }
@@ -549,7 +586,9 @@ fn route_message(route: &Route, scope: u8) -> RouteMessage {
         attributes.push(RouteAttribute::Priority(priority));
     }
     if !route.nexthops.is_empty() {
-        attributes.push(RouteAttribute::MultiPath(route.nexthops.iter().map(nexthop).collect()));
+        attributes.push(RouteAttribute::MultiPath(
+            route.nexthops.iter().map(nexthop).collect(),
+        ));
     }
     message
 }
@@ -587,7 +626,10 @@ pub fn describe_address(address: &Address) -> String {
             "{} peer {peer}/{} on #{}",
             address.local, address.prefix_len, address.index
         ),
-        None => format!("{}/{} on #{}", address.local, address.prefix_len, address.index),
+        None => format!(
+            "{}/{} on #{}",
+            address.local, address.prefix_len, address.index
+        ),
     }
 }
 

@@ -192,7 +192,9 @@ mod tests {
     use crate::netlink::types::{addr_flags, route_type};
 
     fn events(hex: &str) -> Vec<Event> {
-        hex.lines().flat_map(|line| decode_datagram(&bytes(line))).collect()
+        hex.lines()
+            .flat_map(|line| decode_datagram(&bytes(line)))
+            .collect()
     }
 
     fn bytes(hex: &str) -> Vec<u8> {
@@ -267,7 +269,10 @@ mod tests {
     #[test]
     fn peer_address_local_from_ifa_local() {
         let addresses = addresses();
-        let peer = addresses.iter().find(|a| a.local == ip("192.0.2.1")).unwrap();
+        let peer = addresses
+            .iter()
+            .find(|a| a.local == ip("192.0.2.1"))
+            .unwrap();
         assert_eq!(peer.peer, Some(ip("192.0.2.2")));
         assert_eq!(peer.prefix_len, 32);
         assert_eq!(peer.wire_address, Some(ip("192.0.2.2")));
@@ -285,7 +290,10 @@ mod tests {
     #[test]
     fn flags_above_eight_bits_from_ifa_flags() {
         let addresses = addresses();
-        let plain = addresses.iter().find(|a| a.local == ip("192.0.2.5")).unwrap();
+        let plain = addresses
+            .iter()
+            .find(|a| a.local == ip("192.0.2.5"))
+            .unwrap();
         assert_ne!(plain.flags & addr_flags::NOPREFIXROUTE, 0);
         assert_ne!(plain.flags & addr_flags::PERMANENT, 0);
         assert_eq!(plain.flag_names(), vec!["permanent", "noprefixroute"]);
@@ -308,7 +316,11 @@ mod tests {
         let multipath = routes.iter().find(|r| !r.nexthops.is_empty()).unwrap();
         assert_eq!(multipath.destination, Some(ip("203.0.113.0")));
         assert_eq!(multipath.oif, None);
-        let hops: Vec<_> = multipath.nexthops.iter().map(|h| (h.oif, h.gateway, h.weight)).collect();
+        let hops: Vec<_> = multipath
+            .nexthops
+            .iter()
+            .map(|h| (h.oif, h.gateway, h.weight))
+            .collect();
         assert_eq!(hops, vec![(3, Some(ip("192.0.2.2")), 2), (4, None, 1)]);
         assert!(multipath.uses_link(4));
     }
@@ -316,7 +328,10 @@ mod tests {
     #[test]
     fn device_only_default_has_scope_link() {
         let routes = routes();
-        let tun = routes.iter().find(|r| r.is_default() && r.oif == Some(4)).unwrap();
+        let tun = routes
+            .iter()
+            .find(|r| r.is_default() && r.oif == Some(4))
+            .unwrap();
         assert_eq!(tun.gateway, None);
         assert_eq!(tun.scope, 253);
         assert_eq!(tun.priority, Some(50));

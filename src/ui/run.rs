@@ -71,7 +71,12 @@ pub async fn run(
             }
         }
         for event in events {
-            dispatch(app.button(event, Instant::now()), &mut display, &actions, &mut failures);
+            dispatch(
+                app.button(event, Instant::now()),
+                &mut display,
+                &actions,
+                &mut failures,
+            );
         }
     }
     app.stop();

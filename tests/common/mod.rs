@@ -32,7 +32,11 @@ impl Netns {
         );
         let netns = Netns { original };
         let links = ip_out(&["-o", "link", "show"]);
-        assert_eq!(links.lines().count(), 1, "new namespace is not empty: {links}");
+        assert_eq!(
+            links.lines().count(),
+            1,
+            "new namespace is not empty: {links}"
+        );
         ip(&["link", "set", "lo", "up"]);
         netns
     }
@@ -81,7 +85,8 @@ pub fn ip_json(args: &[&str]) -> serde_json::Value {
     let mut full = vec!["-j"];
     full.extend_from_slice(args);
     let text = ip_out(&full);
-    serde_json::from_str(if text.trim().is_empty() { "[]" } else { &text }).expect("ip -j prints JSON")
+    serde_json::from_str(if text.trim().is_empty() { "[]" } else { &text })
+        .expect("ip -j prints JSON")
 }
 
 /// Feeds lines to `ip -batch -` in the current namespace.
@@ -92,7 +97,12 @@ pub fn ip_batch(lines: &str) {
         .stdin(std::process::Stdio::piped())
         .spawn()
         .expect("run ip -batch");
-    child.stdin.take().unwrap().write_all(lines.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(lines.as_bytes())
+        .unwrap();
     assert!(child.wait().unwrap().success(), "ip -batch failed");
 }
 
@@ -173,7 +183,12 @@ impl GatewayNs {
             let file = File::open(&path).unwrap_or_else(|e| panic!("open {path}: {e}"));
             // SAFETY: setns only changes this new thread's namespace; the descriptor is open.
             let result = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-            assert_eq!(result, 0, "setns {path}: {}", std::io::Error::last_os_error());
+            assert_eq!(
+                result,
+                0,
+                "setns {path}: {}",
+                std::io::Error::last_os_error()
+            );
             f()
         })
         .join()
