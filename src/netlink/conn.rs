@@ -3,8 +3,11 @@
 //! rtnetlink 0.24 (with netlink-proto 0.14) ends a response stream in the same way whether the
 //! kernel acknowledged the request, finished a dump, or the connection died, so a caller cannot
 //! tell success from loss. It also has no deadlines and passes NLM_F_DUMP_INTR through unchecked.
-//! This module keeps rtnetlink's connection and handle but drives each exchange itself:
+//! This module keeps rtnetlink's connection machinery (`rtnetlink::proto`, netlink-proto) but
+//! drives each exchange itself:
 //!
+//! - replies are decoded by [`RepairingCodec`], which repairs non-UTF-8 names instead of dropping
+//!   the message, so a link with an odd name is never missing from a dump;
 //! - the connection forwards ACKs and NLMSG_DONE, so a stream that ends without either is
 //!   [`ErrorKind::Closed`], and the connection is replaced for the next request;
 //! - each exchange has a deadline that restarts with every message received, so a long dump that
@@ -27,7 +30,11 @@ use netlink_packet_core::{
     NetlinkHeader, NetlinkMessage, NetlinkPayload,
 };
 use netlink_packet_route::RouteNetlinkMessage;
+use rtnetlink::sys::protocols::NETLINK_ROUTE;
+use rtnetlink::sys::{SocketAddr, TokioSocket};
 use tokio::task::AbortHandle;
+
+use super::codec::RepairingCodec;
 
 use super::error::{Error, ErrorKind, Result, errno};
 
@@ -65,8 +72,10 @@ enum Reply {
     DumpDone { interrupted: bool },
 }
 
+type Handle = rtnetlink::proto::ConnectionHandle<RouteNetlinkMessage>;
+
 struct Connection {
-    handle: rtnetlink::Handle,
+    handle: Handle,
     task: AbortHandle,
 }
 
@@ -234,11 +243,11 @@ impl Netlink {
         message: RouteNetlinkMessage,
         mut on_message: impl FnMut(RouteNetlinkMessage) -> std::result::Result<(), String>,
     ) -> std::result::Result<Reply, ErrorKind> {
-        let mut handle = self.handle()?;
+        let handle = self.handle()?;
         let mut request = NetlinkMessage::new(header(flags), NetlinkPayload::InnerMessage(message));
         request.finalize();
         self.shared.requests.set(self.shared.requests.get() + 1);
-        let mut replies = match handle.request(request) {
+        let mut replies = match handle.request(request, SocketAddr::new(0, 0)) {
             Ok(replies) => replies,
             Err(_) => {
                 self.drop_connection();
@@ -287,7 +296,7 @@ impl Netlink {
     }
 
     /// Returns a handle on the live connection, opening a new one if the last one was dropped.
-    fn handle(&self) -> std::result::Result<rtnetlink::Handle, ErrorKind> {
+    fn handle(&self) -> std::result::Result<Handle, ErrorKind> {
         let mut slot = self.shared.connection.borrow_mut();
         if slot.is_none() {
             tracing::debug!("opening a new netlink request connection");
@@ -310,11 +319,17 @@ fn header(flags: u16) -> NetlinkHeader {
     header
 }
 
-/// Opens the rtnetlink connection with ACK and DONE forwarding and extended acks switched on.
+/// Opens rtnetlink's connection with the repairing codec, ACK and DONE forwarding and extended
+/// acks switched on.
 fn open_connection() -> Result<Connection> {
     let io_error =
         |error: std::io::Error| Error::new("connect", "NETLINK_ROUTE", ErrorKind::Io(error));
-    let (mut connection, handle, _unsolicited) = rtnetlink::new_connection().map_err(io_error)?;
+    let (mut connection, handle, _unsolicited) = rtnetlink::proto::new_connection_with_codec::<
+        RouteNetlinkMessage,
+        TokioSocket,
+        RepairingCodec,
+    >(NETLINK_ROUTE)
+    .map_err(io_error)?;
     connection.set_forward_ack(true);
     connection.set_forward_done(true);
     let socket = netlink_sys::AsyncSocket::socket_mut(connection.socket_mut());

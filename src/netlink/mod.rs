@@ -18,6 +18,7 @@
 //! The [`Kernel`] trait lists the operations the isolation engine's executor needs, so that the
 //! engine can be tested against an in-memory fake.
 
+pub mod codec;
 pub mod conn;
 pub mod error;
 pub mod monitor;

@@ -14,6 +14,7 @@ use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 
+use super::codec::decode_repaired;
 use super::error::{Error, ErrorKind, Result, errno};
 use super::parse;
 use super::types::{Address, Link, Route};
@@ -161,7 +162,8 @@ pub fn decode_datagram(datagram: &[u8]) -> Vec<Event> {
                 break;
             }
         };
-        match NetlinkMessage::<RouteNetlinkMessage>::deserialize(&rest[..length]) {
+        let mut message = rest[..length].to_vec();
+        match decode_repaired::<RouteNetlinkMessage>(&mut message) {
             Ok(message) => events.extend(event(message)),
             Err(error) => {
                 tracing::warn!(%error, "undecodable notification; resynchronising");
