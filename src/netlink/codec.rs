@@ -11,6 +11,7 @@
 
 use std::fmt::Debug;
 use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::BytesMut;
 use netlink_packet_core::{
@@ -39,6 +40,9 @@ const IFLA_ALT_IFNAME: u16 = 53;
 const IFA_LABEL: u16 = 3;
 /// Attribute type bits that are flags, not part of the type (NLA_F_NESTED, NLA_F_NET_BYTEORDER).
 const NLA_TYPE_MASK: u16 = 0x3fff;
+
+/// Link messages reduced to their header so far, for rate-limiting the warning.
+static HEADER_ONLY_LINKS: AtomicU64 = AtomicU64::new(0);
 
 /// The codec of the request connection; see the module documentation.
 pub struct RepairingCodec;
@@ -84,14 +88,18 @@ where
         Ok(message) => return Ok(message),
         Err(error) => error,
     };
-    if repair_strings(bytes) {
-        if let Ok(message) = NetlinkMessage::<T>::deserialize(bytes) {
-            tracing::debug!("repaired a non-UTF-8 string in a kernel message");
-            return Ok(message);
-        }
+    if repair_strings(bytes)
+        && let Ok(message) = NetlinkMessage::<T>::deserialize(bytes)
+    {
+        tracing::debug!("repaired a non-UTF-8 string in a kernel message");
+        return Ok(message);
     }
     if is_link_message(bytes) && bytes.len() >= NLMSG_HEADER + IFINFOMSG {
-        tracing::warn!(cause = %first, "undecodable link message; keeping only its index and flags");
+        // Every dump repeats the message, so log the 1st, 2nd, 4th ... occurrence only.
+        let count = HEADER_ONLY_LINKS.fetch_add(1, Ordering::Relaxed) + 1;
+        if count.is_power_of_two() {
+            tracing::warn!(cause = %first, count, "undecodable link message; keeping only its index and flags");
+        }
         let header_only = &mut bytes[..NLMSG_HEADER + IFINFOMSG];
         header_only[0..4].copy_from_slice(&((NLMSG_HEADER + IFINFOMSG) as u32).to_ne_bytes());
         if let Ok(message) = NetlinkMessage::<T>::deserialize(header_only) {
