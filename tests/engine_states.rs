@@ -550,6 +550,25 @@ mod online {
     }
 
     #[test]
+    fn online_address_burst_counts_each_address() {
+        let mut lab = online();
+        lab.kernel.set_admin(lab.usb0, true);
+        for host in 1..=40 {
+            let text = format!("198.18.0.{host}/32");
+            lab.kernel
+                .add_address(fake::address(lab.usb0, &text))
+                .unwrap();
+        }
+
+        let report = lab.enforce();
+
+        assert!(report.satisfied, "{:?}", report.violations);
+        assert_eq!(lab.addresses_on(lab.usb0), 0);
+        // The link brought up, and each address once, whatever routes the kernel made for them.
+        assert_eq!(lab.engine.corrected_leaks(), 41);
+    }
+
+    #[test]
     fn online_uplink_dhcp_default_kept() {
         let mut lab = online();
         let dhcp = with_metric(fake::route("default", Some("192.0.2.1"), lab.eth0), 100);

@@ -199,10 +199,8 @@ fn witness_route_key(route: &Value, family: &str) -> Option<String> {
     if destination != "default" && !destination.contains('/') {
         destination.push_str(host_len);
     }
-    let metric = route["metric"]
-        .as_u64()
-        .map(|m| m.to_string())
-        .unwrap_or("-".into());
+    // iproute2 leaves out a metric of 0.
+    let metric = route["metric"].as_u64().unwrap_or(0).to_string();
     let gateway = route["gateway"].as_str().unwrap_or("-");
     let dev = route["dev"].as_str().unwrap_or("-");
     Some(format!(

@@ -49,6 +49,7 @@ impl Enforcer {
         store: Option<StateStore>,
         recheck: Duration,
     ) -> Result<Enforcer> {
+        return_large_blocks_to_the_system();
         Ok(Enforcer {
             netlink,
             monitor: Monitor::open(MONITOR_BUFFER)?,
@@ -184,5 +185,19 @@ impl Enforcer {
             None => tracing::info!("selection released"),
         }
         self.engine.select(selection);
+    }
+}
+
+/// Makes glibc serve blocks of 64 KiB and more with mmap, so they go back to the system when freed.
+///
+/// A burst of kernel events makes snapshots of thousands of addresses; by default glibc raises its
+/// mmap threshold after such blocks are freed and keeps the memory in the heap, which held the
+/// resident size near 10 MiB after a burst instead of 7 MiB (`cargo bench --bench appliance`).
+fn return_large_blocks_to_the_system() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: mallopt takes no pointers and only changes allocator parameters under glibc's own
+    // lock (mallopt(3)), so it may run at any time.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 * 1024);
     }
 }

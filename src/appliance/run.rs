@@ -29,7 +29,6 @@ pub struct RunOptions {
 
 /// Runs the appliance until SIGINT or SIGTERM; returns the exit code.
 pub async fn run(context: &Context, options: RunOptions) -> anyhow::Result<u8> {
-    return_large_blocks_to_the_system();
     let shutdown = signals::shutdown_on_signal()?;
     let selection = context.saved_selection()?;
     let netlink = context.connect()?;
@@ -79,20 +78,6 @@ pub async fn run(context: &Context, options: RunOptions) -> anyhow::Result<u8> {
         "appliance stopped"
     );
     Ok(0)
-}
-
-/// Makes glibc serve blocks of 64 KiB and more with mmap, so they go back to the system when freed.
-///
-/// A burst of kernel events makes snapshots of thousands of addresses; by default glibc raises its
-/// mmap threshold after such blocks are freed and keeps the memory in the heap, which held the
-/// resident size near 10 MiB after a burst instead of 7 MiB (`cargo bench --bench appliance`).
-fn return_large_blocks_to_the_system() {
-    #[cfg(target_env = "gnu")]
-    // SAFETY: mallopt only changes allocator parameters; it is called before this process starts
-    // any thread of its own.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 * 1024);
-    }
 }
 
 /// Tells systemd the service is ready once every interface but the uplink is isolated.

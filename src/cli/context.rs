@@ -102,6 +102,16 @@ pub fn load_config(path: &Path) -> anyhow::Result<Config> {
             path.display()
         ))
         .into()),
-        Err(error) => Err(anyhow::Error::new(error)),
+        // An unreadable file (a directory, bytes that are not UTF-8, no permission) is also the
+        // operator's input to fix.
+        Err(error) => {
+            let cause = std::error::Error::source(&error)
+                .map(|source| format!(": {source}"))
+                .unwrap_or_default();
+            Err(BadInput(format!(
+                "{error}{cause}; give --config a readable TOML file (deploy/config.example.toml documents every key)"
+            ))
+            .into())
+        }
     }
 }

@@ -10,7 +10,7 @@ use super::context::Context;
 use crate::appliance::{Enforcer, signals};
 use crate::isolation::{Engine, Report, enforce};
 use crate::netlink::names::check_link_name;
-use crate::netlink::{Kernel, Netlink};
+use crate::netlink::{Kernel, Link, Netlink};
 
 /// Makes `name` the uplink, isolates the rest, and saves the choice; with `watch`, keeps
 /// enforcing until SIGINT or SIGTERM.
@@ -22,7 +22,19 @@ pub async fn select(context: &Context, name: &str, watch: bool) -> anyhow::Resul
         None
     };
     let netlink = context.connect()?;
-    resolve(&netlink, name).await?;
+    let link = resolve(&netlink, name).await?;
+    if link.is_loopback() {
+        return Err(BadInput(format!(
+            "{name:?} is the loopback interface, which is always kept; choose the interface that carries traffic, for example eth0"
+        ))
+        .into());
+    }
+    // The kernel also finds a link by an alternative name; isolation matches primary names.
+    let requested = name;
+    let name = link.name.as_str();
+    if name != requested {
+        println!("{requested} is an alternative name of {name}; selecting {name}");
+    }
     context.store.save(name)?;
     let engine = context.engine(Some(name.to_string()));
 
@@ -50,10 +62,10 @@ pub async fn select(context: &Context, name: &str, watch: bool) -> anyhow::Resul
     Ok(0)
 }
 
-/// Fails with bad input when no interface is called `name`.
-async fn resolve(netlink: &Netlink, name: &str) -> anyhow::Result<u32> {
-    match netlink.link_index(name).await {
-        Ok(index) => Ok(index),
+/// Fails with bad input when no interface is called `name` (by its name or an alternative one).
+async fn resolve(netlink: &Netlink, name: &str) -> anyhow::Result<Link> {
+    match netlink.link_by_name(name).await {
+        Ok(link) => Ok(link),
         Err(error) if error.is_not_found() => Err(BadInput(format!(
             "unknown interface {name:?}; `rustyjack status` lists the interfaces"
         ))
@@ -65,7 +77,14 @@ async fn resolve(netlink: &Netlink, name: &str) -> anyhow::Result<u32> {
 fn print_report(report: &Report, engine: &Engine) {
     let uplink = engine.selection().unwrap_or("none");
     println!("uplink {uplink}: {}", report.state);
-    println!("{} interfaces isolated", engine.view().isolated);
+    println!(
+        "{}",
+        count(
+            engine.view().isolated,
+            "interface isolated",
+            "interfaces isolated"
+        )
+    );
     for failure in &report.failures {
         println!("{}: {}", failure.link, failure.message());
     }
@@ -102,9 +121,15 @@ pub async fn check(context: &Context) -> anyhow::Result<u8> {
     for violation in &found {
         println!("{violation}");
     }
-    println!(
-        "{} violations of isolation for uplink {selection}",
-        found.len()
-    );
+    let violations = count(found.len(), "violation", "violations");
+    println!("{violations} of isolation for uplink {selection}");
     Ok(1)
+}
+
+/// Returns "1 thing" or "N things".
+fn count(n: usize, one: &str, many: &str) -> String {
+    match n {
+        1 => format!("1 {one}"),
+        n => format!("{n} {many}"),
+    }
 }

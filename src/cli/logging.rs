@@ -8,6 +8,7 @@ use tracing_subscriber::prelude::*;
 /// systemd sets JOURNAL_STREAM for a service whose stderr goes to the journal (systemd.exec(5));
 /// then records go to journald directly, with their fields intact.
 pub fn init(level: &str) -> anyhow::Result<()> {
+    check_level(level)?;
     let filter = EnvFilter::try_new(level).map_err(|error| {
         anyhow::anyhow!(
             "invalid log level {level:?}: {error}; use error, warn, info, debug or trace"
@@ -26,4 +27,14 @@ pub fn init(level: &str) -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     registry.with(stderr).init();
     Ok(())
+}
+
+/// Accepts the five level names only; `EnvFilter` would take any other word as a target name
+/// and silently log nothing.
+fn check_level(level: &str) -> anyhow::Result<()> {
+    const LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
+    if LEVELS.contains(&level) {
+        return Ok(());
+    }
+    anyhow::bail!("invalid log level {level:?}; use error, warn, info, debug or trace")
 }

@@ -156,7 +156,8 @@ fn route_json(route: &Route, names: &HashMap<u32, &str>) -> RouteJson {
         destination,
         gateway: route.gateway.map(|gateway| gateway.to_string()),
         interface: route.oif.map(name),
-        metric: route.priority,
+        // An IPv4 route without RTA_PRIORITY has metric 0 in the kernel's eyes.
+        metric: Some(route.metric()),
         table: route.table,
         protocol: protocol_name(route.protocol),
         kind: type_name(route.kind),
@@ -190,7 +191,7 @@ pub fn render_text(status: &StatusJson) -> String {
         let _ = writeln!(
             text,
             "{:<16} {:<5} {:<15} {}",
-            interface.name,
+            printable(&interface.name),
             admin,
             interface.oper_state,
             interface.mac.as_deref().unwrap_or("-")
@@ -219,11 +220,11 @@ pub fn render_text(status: &StatusJson) -> String {
             let _ = write!(text, " via {gateway}");
         }
         if let Some(interface) = &route.interface {
-            let _ = write!(text, " dev {interface}");
+            let _ = write!(text, " dev {}", printable(interface));
         }
         for hop in &route.nexthops {
             let via = hop.gateway.as_deref().unwrap_or("-");
-            let dev = hop.interface.as_deref().unwrap_or("-");
+            let dev = printable(hop.interface.as_deref().unwrap_or("-"));
             let _ = write!(text, " nexthop via {via} dev {dev} weight {}", hop.weight);
         }
         let metric = route
@@ -237,4 +238,14 @@ pub fn render_text(status: &StatusJson) -> String {
         );
     }
     text
+}
+
+/// Escapes control characters in a name, which the kernel allows and which could otherwise
+/// move the cursor or clear the operator's terminal.
+fn printable(name: &str) -> String {
+    if name.chars().any(char::is_control) {
+        name.escape_debug().to_string()
+    } else {
+        name.to_string()
+    }
 }

@@ -42,6 +42,10 @@ const SCOPE_GLOBAL: u8 = 0;
 /// RTPROT_KERNEL (linux/rtnetlink.h): a route the kernel made itself, such as an address's prefix.
 const RTPROT_KERNEL: u8 = 2;
 
+/// Leaks of one snapshot that are logged one by one; the rest are counted in one line, so a
+/// burst (thousands of addresses from a misbehaving daemon) does not flood the journal.
+const MAX_LEAK_LINES: usize = 8;
+
 /// Delay before the first retry of a failed action; each further failure doubles it.
 pub const FIRST_RETRY: Duration = Duration::from_millis(100);
 
@@ -407,8 +411,16 @@ impl Engine {
 
         if let Some(previous) = self.seen.take() {
             let leaks = self.find_leaks(&previous, &current, snapshot, found);
-            for leak in leaks {
-                self.count_leak(leak);
+            let extra = leaks.len().saturating_sub(MAX_LEAK_LINES);
+            for (position, leak) in leaks.into_iter().enumerate() {
+                self.count_leak(leak, position < MAX_LEAK_LINES);
+            }
+            if extra > 0 {
+                info!(
+                    more = extra,
+                    total = self.corrected_leaks,
+                    "correcting more leaks, not listed one by one"
+                );
             }
         }
         self.isolated = current
@@ -446,13 +458,14 @@ impl Engine {
                 .iter()
                 .filter(|v| v.index() == *index && !before.contains(&correction(v)))
                 .collect();
-            let address_added = new.iter().any(|v| matches!(v, Violation::Address { .. }));
+            let link_or_address = new.iter().any(|v| !matches!(v, Violation::Route { .. }));
             for violation in new {
-                // The kernel adds local and prefix routes with every address; they are part of
-                // that one leak, not leaks of their own. They are still deleted.
-                let follows_address = matches!(violation, Violation::Route { route, .. }
-                    if route.protocol == RTPROT_KERNEL && address_added);
-                if !follows_address {
+                // The kernel adds local, prefix and multicast routes with every address and every
+                // link that comes up; they are part of that leak, not leaks of their own. They
+                // are still deleted.
+                let follows = matches!(violation, Violation::Route { route, .. }
+                    if route.protocol == RTPROT_KERNEL && link_or_address);
+                if !follows {
                     leaks.push(leak_text(violation));
                 }
             }
@@ -470,9 +483,11 @@ impl Engine {
         self.push_event(text);
     }
 
-    fn count_leak(&mut self, text: String) {
+    fn count_leak(&mut self, text: String, log: bool) {
         self.corrected_leaks += 1;
-        info!(leak = %text, total = self.corrected_leaks, "correcting a leak");
+        if log {
+            info!(leak = %text, total = self.corrected_leaks, "correcting a leak");
+        }
         self.push_event(text);
     }
 

@@ -89,6 +89,9 @@ impl StateStore {
         let bytes = match read_limited(&path) {
             Ok(bytes) => bytes,
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Loaded::None),
+            Err(error) if error.kind() == io::ErrorKind::InvalidData => {
+                return self.move_aside(&path, error.to_string());
+            }
             Err(source) => return Err(StateError::new("read", &path, source)),
         };
         match decode(&bytes) {
@@ -151,6 +154,14 @@ impl StateStore {
     }
 
     /// Renames the damaged file to a new name next to it and reports it as damaged.
+    /// Renames something that is not a regular file out of the way, under a damaged name.
+    fn move_aside(&self, path: &Path, reason: String) -> Result<Loaded, StateError> {
+        let kept_as = unique_damaged_name(path);
+        fs::rename(path, &kept_as).map_err(|source| StateError::new("move aside", path, source))?;
+        sync_dir(&self.dir)?;
+        Ok(Loaded::Damaged { kept_as, reason })
+    }
+
     fn keep_aside(&self, path: &Path, reason: String) -> Result<Loaded, StateError> {
         let kept_as = link_unique(path)?;
         fs::remove_file(path).map_err(|source| StateError::new("remove", path, source))?;
@@ -160,12 +171,23 @@ impl StateStore {
 }
 
 /// Reads at most `MAX_FILE_LEN + 1` bytes, enough to tell an oversized file from a valid one.
+///
+/// Anything but a regular file (a directory, a FIFO that would block the read) is InvalidData.
 fn read_limited(path: &Path) -> io::Result<Vec<u8>> {
     use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "not a regular file",
+        ));
+    }
     let mut bytes = Vec::new();
-    File::open(path)?
-        .take(MAX_FILE_LEN + 1)
-        .read_to_end(&mut bytes)?;
+    file.take(MAX_FILE_LEN + 1).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
@@ -194,6 +216,21 @@ fn decode(bytes: &[u8]) -> Result<String, String> {
 
 /// Hard-links `path` to `<path>.damaged-<unix time>`, adding `-1`, `-2`... until the name is
 /// new. link(2) fails with EEXIST instead of replacing, so an earlier damaged copy is never lost.
+/// Returns a `.damaged-<unix time>[-N]` name next to `path` that does not exist yet.
+fn unique_damaged_name(path: &Path) -> PathBuf {
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    let base = format!("{}.damaged-{seconds}", path.display());
+    (0u32..)
+        .map(|attempt| match attempt {
+            0 => PathBuf::from(&base),
+            n => PathBuf::from(format!("{base}-{n}")),
+        })
+        .find(|candidate| fs::symlink_metadata(candidate).is_err())
+        .expect("the attempt counter covers every u32")
+}
+
 fn link_unique(path: &Path) -> Result<PathBuf, StateError> {
     let seconds = SystemTime::now()
         .duration_since(UNIX_EPOCH)

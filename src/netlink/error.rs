@@ -132,7 +132,7 @@ impl fmt::Display for Error {
             ErrorKind::Closed => f.write_str("netlink connection closed before the reply"),
             ErrorKind::DumpInconsistent { attempts } => write!(
                 f,
-                "dump inconsistent: interrupted by concurrent changes in all {attempts} attempts"
+                "dump inconsistent: interrupted by concurrent changes in all {attempts} attempts; try again once the changes settle"
             ),
             ErrorKind::InvalidArgument(why) => write!(f, "invalid argument: {why}"),
             ErrorKind::Decode(why) => write!(f, "cannot decode reply: {why}"),

@@ -61,9 +61,10 @@ pub fn parse_mac(op: &'static str, text: &str) -> Result<HwAddr> {
     }
 }
 
-/// Quotes control characters so that an error message never carries raw NUL or newlines.
+/// Quotes the value and escapes control characters, so that an empty name or one with spaces
+/// stays visible and an error message never carries raw NUL or newlines.
 fn printable(text: &str) -> String {
-    text.escape_debug().to_string()
+    format!("{text:?}")
 }
 
 #[cfg(test)]
