@@ -992,6 +992,28 @@ mod static_uplink {
     }
 
     #[test]
+    fn static_gateway_replaces_same_metric_default() {
+        let mut lab = lab_with_static_eth0();
+        let eth0 = lab.eth0;
+        lab.kernel.set_admin(eth0, true);
+        let dhcp = fake::route("default", Some("192.0.2.254"), eth0);
+        lab.kernel.add_route(dhcp).unwrap();
+
+        let report = lab.enforce();
+
+        assert!(report.satisfied, "{:?}", report.violations);
+        assert!(has_default_via(&lab, eth0, "192.0.2.1"));
+        assert!(!has_default_via(&lab, eth0, "192.0.2.254"));
+        let kept = with_metric(fake::route("default", Some("192.0.2.253"), eth0), 100);
+        lab.kernel.add_route(kept).unwrap();
+        assert!(lab.enforce().satisfied);
+        assert!(
+            has_default_via(&lab, eth0, "192.0.2.253"),
+            "other metrics are left alone"
+        );
+    }
+
+    #[test]
     fn static_config_of_other_uplink_ignored() {
         let mut lab = lab_with_static_eth0();
         lab.engine.select(Some("wlan0".to_string()));

@@ -689,6 +689,7 @@ fn correction(violation: &Violation) -> Action {
             prefix_len: *prefix_len,
         },
         Violation::StaticGatewayMissing { route, .. } => Action::RouteAdd(route.clone()),
+        Violation::StaticGatewayConflict { route, .. } => Action::RouteDel(route.clone()),
     }
 }
 

@@ -3,11 +3,13 @@
 //! Isolation leaves the uplink's own addresses and routes alone, except that a configured
 //! address or gateway must be present. A missing one is a shortfall the engine corrects by
 //! adding it, after the uplink is up. Gateways go into the main table, with the kernel's default
-//! metric (0 for IPv4, 1024 for IPv6).
+//! metric (0 for IPv4, 1024 for IPv6); another default of the uplink with that same metric is
+//! deleted first, since the kernel would refuse the add.
 
 use std::net::IpAddr;
 
 use super::violation::Violation;
+use crate::netlink::ops::IPV6_DEFAULT_METRIC;
 use crate::netlink::types::{route_type, table};
 use crate::netlink::{Family, Link, Route, Snapshot};
 
@@ -49,15 +51,43 @@ pub fn static_shortfalls(
                 && route.gateway == Some(gateway)
                 && route.uses_link(uplink.index)
         });
-        if !present {
-            found.push(Violation::StaticGatewayMissing {
-                index: uplink.index,
-                name: uplink.name.clone(),
-                route: default_route(uplink.index, gateway),
-            });
+        if present {
+            continue;
         }
+        let wanted = default_route(uplink.index, gateway);
+        // A default with the same metric, through any gateway, makes the add fail with EEXIST
+        // (a DHCP client's, say): the configuration wins, so that route goes first.
+        for route in &snapshot.routes {
+            let clashes = route.is_default()
+                && route.table == table::MAIN
+                && route.family == wanted.family
+                && route.metric() == kernel_metric(&wanted)
+                && route.uses_link(uplink.index);
+            if clashes {
+                found.push(Violation::StaticGatewayConflict {
+                    index: uplink.index,
+                    name: uplink.name.clone(),
+                    route: route.clone(),
+                    gateway,
+                });
+            }
+        }
+        found.push(Violation::StaticGatewayMissing {
+            index: uplink.index,
+            name: uplink.name.clone(),
+            route: wanted,
+        });
     }
     found
+}
+
+/// Returns the metric the kernel gives `route`: IPv6 routes without one get 1024.
+fn kernel_metric(route: &Route) -> u32 {
+    match (route.priority, route.family) {
+        (Some(metric), _) => metric,
+        (None, Family::Inet) => 0,
+        (None, Family::Inet6) => IPV6_DEFAULT_METRIC,
+    }
 }
 
 fn default_route(index: u32, gateway: IpAddr) -> Route {

@@ -92,6 +92,13 @@ pub enum Violation {
         name: String,
         route: Route,
     },
+    /// A default route of the uplink that blocks the configured gateway's (same metric).
+    StaticGatewayConflict {
+        index: u32,
+        name: String,
+        route: Route,
+        gateway: IpAddr,
+    },
 }
 
 impl Violation {
@@ -102,6 +109,7 @@ impl Violation {
             | Violation::UplinkDown { index, .. }
             | Violation::StaticAddressMissing { index, .. }
             | Violation::StaticGatewayMissing { index, .. }
+            | Violation::StaticGatewayConflict { index, .. }
             | Violation::Route { index, .. } => *index,
             Violation::Address { address, .. } => address.index,
         }
@@ -115,7 +123,8 @@ impl Violation {
             | Violation::Route { name, .. }
             | Violation::UplinkDown { name, .. }
             | Violation::StaticAddressMissing { name, .. }
-            | Violation::StaticGatewayMissing { name, .. } => name,
+            | Violation::StaticGatewayMissing { name, .. }
+            | Violation::StaticGatewayConflict { name, .. } => name,
         }
     }
 
@@ -127,6 +136,7 @@ impl Violation {
             Violation::UplinkDown { .. }
                 | Violation::StaticAddressMissing { .. }
                 | Violation::StaticGatewayMissing { .. }
+                | Violation::StaticGatewayConflict { .. }
         )
     }
 }
@@ -160,6 +170,22 @@ impl fmt::Display for Violation {
                 f,
                 "{name}: configured address {address}/{prefix_len} missing"
             ),
+            Violation::StaticGatewayConflict {
+                name,
+                route,
+                gateway,
+                ..
+            } => {
+                let via = route
+                    .gateway
+                    .map(|g| format!(" via {g}"))
+                    .unwrap_or_default();
+                write!(
+                    f,
+                    "{name}: default{via} metric {} blocks the configured gateway {gateway}",
+                    route.metric()
+                )
+            }
             Violation::StaticGatewayMissing { name, route, .. } => {
                 let gateway = route.gateway.map(|g| g.to_string()).unwrap_or_default();
                 write!(f, "{name}: configured default via {gateway} missing")
