@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::*;
 use rustyjack::netlink::ops::{DefaultRoute, DefaultRouteFilter};
 use rustyjack::netlink::types::{addr_flags, route_type};
-use rustyjack::netlink::{ErrorKind, Family, Netlink, NetlinkOptions, OperState};
+use rustyjack::netlink::{ErrorKind, Family, Kernel, Netlink, NetlinkOptions, OperState};
 
 fn connect() -> Netlink {
     Netlink::connect(NetlinkOptions::default()).expect("netlink connection")
@@ -1015,5 +1015,66 @@ fn kernel_error_keeps_extended_ack() {
         assert!(message.is_some(), "no extended ack text: {error}");
         route.gateway = None;
         netlink.route_add(&route).await.unwrap();
+    });
+}
+
+/// BR-13: a filtered snapshot keeps the routes that matter and only a few of the rest, while
+/// still reading the whole dump.
+#[test]
+fn br_13_filtered_snapshot_keeps_few_routes() {
+    let _ns = Netns::enter();
+    veth("v0");
+    veth("v1");
+    ip(&["addr", "add", "192.0.2.10/24", "dev", "v0"]);
+    ip(&["addr", "add", "198.51.100.10/24", "dev", "v1"]);
+    let batch: String = (0..2000)
+        .map(|i| {
+            format!(
+                "route add 203.0.113.{}/32 dev v0 table {}\n",
+                i % 256,
+                1000 + i / 256
+            )
+        })
+        .collect();
+    ip_batch(&batch);
+    ip(&["route", "add", "default", "via", "192.0.2.1", "dev", "v0"]);
+    ip(&[
+        "route",
+        "add",
+        "198.18.0.0/15",
+        "via",
+        "198.51.100.1",
+        "dev",
+        "v1",
+    ]);
+    let (v0, v1) = (index_of("v0"), index_of("v1"));
+    block_on(async {
+        let netlink = connect();
+        let only_v0 = |route: &rustyjack::netlink::Route| {
+            route.output_links().next().is_some() && route.output_links().all(|i| i == v0)
+        };
+        let wanted = |route: &rustyjack::netlink::Route| route.is_default() || !only_v0(route);
+
+        let snapshot = netlink.snapshot_filtered(&wanted, 10).await.unwrap();
+
+        let spare = snapshot.routes.iter().filter(|r| !wanted(r)).count();
+        assert_eq!(spare, 10);
+        assert!(
+            snapshot
+                .routes
+                .iter()
+                .any(|r| r.uses_link(v1) && r.dst_len == 15)
+        );
+        assert!(
+            snapshot
+                .routes
+                .iter()
+                .any(|r| r.is_default() && r.uses_link(v0))
+        );
+        assert!(
+            snapshot.routes.len() < 100,
+            "{} routes kept",
+            snapshot.routes.len()
+        );
     });
 }

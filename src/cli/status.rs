@@ -3,17 +3,41 @@
 //! It costs three dumps (links, addresses, routes), whatever the number of interfaces.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
+use std::io::Write;
 
 use serde::Serialize;
 
 use crate::netlink::types::{protocol_name, route_type, scope_name, table};
 use crate::netlink::{Address, Kernel, Link, Netlink, NetlinkOptions, Route, Snapshot};
 
-#[derive(Debug, Serialize)]
-pub struct StatusJson {
+/// The contract's JSON object. Routes are converted one at a time while they are written, so
+/// a table of hundreds of thousands of routes is held once (in the snapshot), not three times.
+#[derive(Serialize)]
+pub struct StatusJson<'a> {
     pub interfaces: Vec<InterfaceJson>,
-    pub routes: Vec<RouteJson>,
+    pub routes: Routes<'a>,
+}
+
+/// The listed routes of a snapshot, with interface names resolved.
+pub struct Routes<'a> {
+    routes: &'a [Route],
+    names: HashMap<u32, &'a str>,
+}
+
+impl Routes<'_> {
+    /// Returns the routes the contract lists, in kernel order.
+    pub fn iter(&self) -> impl Iterator<Item = RouteJson> + '_ {
+        self.routes
+            .iter()
+            .filter(|route| route.table != table::LOCAL && is_listed_type(route.kind))
+            .map(|route| route_json(route, &self.names))
+    }
+}
+
+impl Serialize for Routes<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -67,16 +91,19 @@ pub async fn run(json: bool) -> anyhow::Result<u8> {
     let snapshot = netlink.snapshot().await?;
     tracing::debug!(requests = netlink.requests_sent(), "status read");
     let status = build(&snapshot);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if json {
-        println!("{}", serde_json::to_string_pretty(&status)?);
+        serde_json::to_writer_pretty(&mut out, &status)?;
+        writeln!(out)?;
     } else {
-        print!("{}", render_text(&status));
+        write_text(&mut out, &status)?;
     }
+    out.flush()?;
     Ok(0)
 }
 
 /// Builds the contract's JSON shape from a snapshot; routes of the local table are left out.
-pub fn build(snapshot: &Snapshot) -> StatusJson {
+pub fn build(snapshot: &Snapshot) -> StatusJson<'_> {
     let names: HashMap<u32, &str> = snapshot
         .links
         .iter()
@@ -94,12 +121,10 @@ pub fn build(snapshot: &Snapshot) -> StatusJson {
         .iter()
         .map(|link| interface_json(link, by_link.remove(&link.index).unwrap_or_default()))
         .collect();
-    let routes = snapshot
-        .routes
-        .iter()
-        .filter(|route| route.table != table::LOCAL && is_listed_type(route.kind))
-        .map(|route| route_json(route, &names))
-        .collect();
+    let routes = Routes {
+        routes: &snapshot.routes,
+        names,
+    };
     StatusJson { interfaces, routes }
 }
 
@@ -183,19 +208,18 @@ fn type_name(kind: u8) -> &'static str {
     }
 }
 
-/// Renders the status as text in the spirit of `ip -br addr` and `ip route`.
-pub fn render_text(status: &StatusJson) -> String {
-    let mut text = String::new();
+/// Writes the status as text in the spirit of `ip -br addr` and `ip route`.
+pub fn write_text(text: &mut impl std::io::Write, status: &StatusJson) -> std::io::Result<()> {
     for interface in &status.interfaces {
         let admin = if interface.admin_up { "UP" } else { "DOWN" };
-        let _ = writeln!(
+        writeln!(
             text,
             "{:<16} {:<5} {:<15} {}",
             printable(&interface.name),
             admin,
             interface.oper_state,
             interface.mac.as_deref().unwrap_or("-")
-        );
+        )?;
         for address in &interface.addresses {
             let peer = address
                 .peer
@@ -203,41 +227,41 @@ pub fn render_text(status: &StatusJson) -> String {
                 .map(|p| format!(" peer {p}"))
                 .unwrap_or_default();
             let flags = address.flags.join(" ");
-            let _ = writeln!(
+            writeln!(
                 text,
                 "    {} {}{peer}/{} scope {} {flags}",
                 address.family, address.address, address.prefix_len, address.scope
-            );
+            )?;
         }
     }
-    let _ = writeln!(text, "routes:");
-    for route in &status.routes {
-        let _ = write!(text, "    {} {}", route.family, route.destination);
+    writeln!(text, "routes:")?;
+    for route in status.routes.iter() {
+        write!(text, "    {} {}", route.family, route.destination)?;
         if route.kind != "unicast" {
-            let _ = write!(text, " {}", route.kind);
+            write!(text, " {}", route.kind)?;
         }
         if let Some(gateway) = &route.gateway {
-            let _ = write!(text, " via {gateway}");
+            write!(text, " via {gateway}")?;
         }
         if let Some(interface) = &route.interface {
-            let _ = write!(text, " dev {}", printable(interface));
+            write!(text, " dev {}", printable(interface))?;
         }
         for hop in &route.nexthops {
             let via = hop.gateway.as_deref().unwrap_or("-");
             let dev = printable(hop.interface.as_deref().unwrap_or("-"));
-            let _ = write!(text, " nexthop via {via} dev {dev} weight {}", hop.weight);
+            write!(text, " nexthop via {via} dev {dev} weight {}", hop.weight)?;
         }
         let metric = route
             .metric
             .map(|m| m.to_string())
             .unwrap_or_else(|| "-".into());
-        let _ = writeln!(
+        writeln!(
             text,
             " table {} metric {metric} proto {}",
             route.table, route.protocol
-        );
+        )?;
     }
-    text
+    Ok(())
 }
 
 /// Escapes control characters in a name, which the kernel allows and which could otherwise

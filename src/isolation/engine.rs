@@ -268,6 +268,11 @@ impl Engine {
         self.set_state(state);
     }
 
+    /// Returns the uplink's index as the latest snapshot showed it.
+    pub fn uplink_index(&self) -> Option<u32> {
+        self.uplink_index
+    }
+
     pub fn state(&self) -> State {
         self.state
     }

@@ -6,13 +6,28 @@ use tracing::debug;
 
 use super::engine::{Action, Engine, Failure, State};
 use super::violation::Violation;
-use crate::netlink::{Kernel, Result, Snapshot};
+use crate::netlink::{Kernel, Result, Route, Snapshot};
 
 /// Rounds of snapshot, plan and apply that one [`enforce`] call runs at most.
 ///
 /// Two rounds settle a quiet kernel: one to act and one to confirm. The rest absorb objects that
 /// reappear while isolating, for example an address a DHCP client adds back at once.
 pub const MAX_ROUNDS: usize = 4;
+
+/// Routes kept for the screen beyond those isolation needs: a few dozen fill every page.
+pub const SPARE_ROUTES: usize = 64;
+
+/// Returns true for a route isolation must see: a default, or one that leaves through any link
+/// other than the uplink (or through none). Routes only through the uplink are the operator's own;
+/// with a full routing table on the uplink they would fill memory for nothing.
+fn route_matters(route: &Route, uplink: Option<u32>) -> bool {
+    let Some(uplink) = uplink else {
+        return true;
+    };
+    let only_uplink =
+        route.output_links().next().is_some() && route.output_links().all(|index| index == uplink);
+    route.is_default() || !only_uplink
+}
 
 /// The outcome of one [`enforce`] call, taken from the last snapshot it read.
 #[derive(Debug, Clone)]
@@ -51,7 +66,10 @@ pub async fn enforce<K: Kernel>(kernel: &K, engine: &mut Engine, now: Instant) -
     let mut attempted = 0;
     let mut rounds = 0;
     loop {
-        let snapshot = kernel.snapshot().await?;
+        let uplink = engine.uplink_index();
+        let snapshot = kernel
+            .snapshot_filtered(&|route| route_matters(route, uplink), SPARE_ROUTES)
+            .await?;
         let plan = engine.plan(&snapshot, now);
         if plan.actions.is_empty() || rounds == MAX_ROUNDS {
             let next_check = match plan.actions.is_empty() {

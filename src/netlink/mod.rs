@@ -72,4 +72,21 @@ pub trait Kernel {
             routes: self.route_list().await?,
         })
     }
+
+    /// Reads a snapshot that holds the routes `wanted` accepts plus the first `spare` of the
+    /// others, so that a full routing table is not kept when only some routes matter.
+    async fn snapshot_filtered(
+        &self,
+        wanted: &dyn Fn(&Route) -> bool,
+        spare: usize,
+    ) -> Result<Snapshot> {
+        let mut snapshot = self.snapshot().await?;
+        let mut others = 0;
+        snapshot.routes.retain(|route| {
+            let keep = wanted(route) || others < spare;
+            others += usize::from(!wanted(route) && keep);
+            keep
+        });
+        Ok(snapshot)
+    }
 }

@@ -19,7 +19,7 @@ use netlink_packet_route::route::{
 use super::conn::{DumpEvent, Netlink};
 use super::error::{Error, ErrorKind, Result};
 use super::names::{check_link_name, check_prefix_len};
-use super::types::{Address, Family, HwAddr, Link, Route, addr_flags, table};
+use super::types::{Address, Family, HwAddr, Link, Route, Snapshot, addr_flags, table};
 use super::{Kernel, parse};
 
 /// RT_SCOPE_NOWHERE: the only scope an IPv4 route delete treats as "any".
@@ -691,5 +691,35 @@ impl Kernel for Netlink {
 
     async fn route_del(&self, route: &Route) -> Result<()> {
         Netlink::route_del(self, route).await
+    }
+
+    /// Streams the route dump and stores only what the filter keeps.
+    async fn snapshot_filtered(
+        &self,
+        wanted: &dyn Fn(&Route) -> bool,
+        spare: usize,
+    ) -> Result<Snapshot> {
+        let links = self.link_list().await?;
+        let addresses = self.addr_list(None).await?;
+        let mut routes = Vec::new();
+        let mut others = 0;
+        self.route_each(|route| match route {
+            None => {
+                routes.clear();
+                others = 0;
+            }
+            Some(route) if wanted(&route) => routes.push(route),
+            Some(route) if others < spare => {
+                others += 1;
+                routes.push(route);
+            }
+            Some(_) => {}
+        })
+        .await?;
+        Ok(Snapshot {
+            links,
+            addresses,
+            routes,
+        })
     }
 }
