@@ -88,10 +88,10 @@ fn monitor_reports_links_addresses_routes() {
     });
 }
 
-/// BR-12: a reader that does not keep up with a small buffer gets ENOBUFS; the monitor reports
+/// A reader that does not keep up with a small buffer gets ENOBUFS; the monitor reports
 /// an overrun, not the end of the stream, and the socket keeps delivering afterwards.
 #[test]
-fn br_12_overrun_reported_and_socket_survives() {
+fn overrun_reported_and_socket_survives() {
     let _ns = Netns::enter();
     veth("v0");
     block_on(async {

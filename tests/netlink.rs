@@ -1,7 +1,7 @@
 //! The netlink layer against the real kernel, each test in a network namespace of its own.
 //!
-//! Cases named `br_NN_*` reproduce real-world failures of other netlink code; the reproduction
-//! with iproute2 is in each test's comment.
+//! Many tests reproduce real-world failures of other netlink code; the iproute2 commands
+//! behind each are in its comment.
 
 mod common;
 
@@ -159,11 +159,11 @@ fn prefix_len_checked_per_family() {
     });
 }
 
-/// BR-01: a peer address has the peer in IFA_ADDRESS and the own address in IFA_LOCAL.
+/// A peer address has the peer in IFA_ADDRESS and the own address in IFA_LOCAL.
 /// `ip addr add 192.0.2.1 peer 192.0.2.2/32 dev v0`; `ip -6 addr add 2001:db8::1 peer
 /// 2001:db8::2/128 dev v0`; `ip addr add 198.51.100.1/32 peer 0.0.0.0 dev tun0` (IFA_LOCAL only).
 #[test]
-fn br_01_peer_addresses_listed_and_deleted() {
+fn peer_addresses_listed_and_deleted() {
     let _ns = Netns::enter();
     veth("v0");
     ip(&[
@@ -225,10 +225,10 @@ fn br_01_peer_addresses_listed_and_deleted() {
     }
 }
 
-/// BR-03: defaults without a gateway (tun, blackhole, custom tables) are listed and deletable.
+/// Defaults without a gateway (tun, blackhole, custom tables) are listed and deletable.
 /// `ip route add default dev tun0 metric 50`; `ip route add blackhole default table 100`.
 #[test]
-fn br_03_device_only_defaults() {
+fn device_only_defaults() {
     let _ns = Netns::enter();
     veth("v0");
     ip(&["addr", "add", "192.0.2.10/24", "dev", "v0"]);
@@ -310,9 +310,9 @@ fn br_03_device_only_defaults() {
     );
 }
 
-/// BR-03 (second trap): a delete with scope global does not match a scope-link default.
+/// A delete with scope global does not match a scope-link default.
 #[test]
-fn br_03_scope_link_default_needs_wildcard_scope() {
+fn scope_link_default_needs_wildcard_scope() {
     let _ns = Netns::enter();
     ip(&["tuntap", "add", "mode", "tun", "name", "tun0"]);
     ip(&["link", "set", "tun0", "up"]);
@@ -339,10 +339,10 @@ fn br_03_scope_link_default_needs_wildcard_scope() {
     assert!(ip_out(&["route", "show", "default"]).trim().is_empty());
 }
 
-/// BR-04: table ids above 255 only fit in RTA_TABLE. `ip route add default via 192.0.2.1 dev v0
+/// Table ids above 255 only fit in RTA_TABLE. `ip route add default via 192.0.2.1 dev v0
 /// table 51820`; `ip -6 route add default dev v0 table 51820 metric 5`; `... table 1000`.
 #[test]
-fn br_04_tables_above_255() {
+fn tables_above_255() {
     let _ns = Netns::enter();
     veth("v0");
     ip(&["addr", "add", "192.0.2.10/24", "dev", "v0"]);
@@ -427,9 +427,9 @@ fn br_04_tables_above_255() {
     );
 }
 
-/// BR-06: several defaults, EEXIST on the same metric, IPv6's metric 1024, exact deletes.
+/// Several defaults, EEXIST on the same metric, IPv6's metric 1024, exact deletes.
 #[test]
-fn br_06_several_defaults_and_metrics() {
+fn several_defaults_and_metrics() {
     let _ns = Netns::enter();
     veth("v0");
     veth("v1");
@@ -501,7 +501,7 @@ fn br_06_several_defaults_and_metrics() {
     assert!(v6.contains("dev v0") && !v6.contains("dev v1"), "{v6}");
 }
 
-/// BR-06: an IPv6 link-local gateway without an output interface is rejected up front.
+/// An IPv6 link-local gateway without an output interface is rejected up front.
 #[test]
 fn link_local_gateway_needs_interface() {
     let _ns = Netns::enter();
@@ -516,10 +516,10 @@ fn link_local_gateway_needs_interface() {
     });
 }
 
-/// BR-08: a delete with another prefix length does not match; duplicates are all flushed.
+/// A delete with another prefix length does not match; duplicates are all flushed.
 /// `ip addr add 192.0.2.20/24 dev v0; ip addr del 192.0.2.20/32 dev v0` fails with EADDRNOTAVAIL.
 #[test]
-fn br_08_prefix_length_must_match() {
+fn prefix_length_must_match() {
     let _ns = Netns::enter();
     veth("v0");
     ip(&["addr", "add", "192.0.2.20/24", "dev", "v0"]);
@@ -553,10 +553,10 @@ fn br_08_prefix_length_must_match() {
     });
 }
 
-/// BR-09: with promote_secondaries=0, deleting the primary takes the secondaries along; a flush
+/// With promote_secondaries=0, deleting the primary takes the secondaries along; a flush
 /// still ends empty and reports no failure.
 #[test]
-fn br_09_secondaries_leave_with_primary() {
+fn secondaries_leave_with_primary() {
     let _ns = Netns::enter();
     sysctl("net.ipv4.conf.all.promote_secondaries", "0");
     sysctl("net.ipv4.conf.default.promote_secondaries", "0");
@@ -603,9 +603,9 @@ fn br_09_secondaries_leave_with_primary() {
     assert!(!ip_out(&["-4", "addr", "show", "dev", "v0"]).contains("inet"));
 }
 
-/// BR-10: tentative, dadfailed, deprecated and flags above 0xff come from IFA_FLAGS.
+/// Tentative, dadfailed, deprecated and flags above 0xff come from IFA_FLAGS.
 #[test]
-fn br_10_address_flags_from_ifa_flags() {
+fn address_flags_from_ifa_flags() {
     let _ns = Netns::enter();
     veth("v0");
     ip(&[
@@ -659,9 +659,9 @@ fn br_10_address_flags_from_ifa_flags() {
     });
 }
 
-/// BR-10: an address whose DAD failed is listed as dadfailed and still flushed.
+/// An address whose DAD failed is listed as dadfailed and still flushed.
 #[test]
-fn br_10_dadfailed_visible_and_flushed() {
+fn dadfailed_visible_and_flushed() {
     let _ns = Netns::enter();
     ip(&["link", "add", "v0", "type", "veth", "peer", "name", "v0p"]);
     ip(&["link", "set", "v0", "up"]);
@@ -698,9 +698,9 @@ fn wait_for(condition: impl Fn() -> bool) {
     panic!("condition not met within 10 s");
 }
 
-/// BR-11: under address churn a dump is either complete or reported inconsistent, never partial.
+/// Under address churn a dump is either complete or reported inconsistent, never partial.
 #[test]
-fn br_11_interrupted_dumps_never_partial() {
+fn interrupted_dumps_never_partial() {
     let _ns = Netns::enter();
     veth("v0");
     let batch: String = (1..=250)
@@ -742,9 +742,9 @@ fn br_11_interrupted_dumps_never_partial() {
     assert!(complete > 0);
 }
 
-/// BR-13: a large table streams and the one default among thousands of routes is found.
+/// A large table streams and the one default among thousands of routes is found.
 #[test]
-fn br_13_large_route_dump() {
+fn large_route_dump() {
     let _ns = Netns::enter();
     veth("v0");
     ip(&["addr", "add", "192.0.2.10/24", "dev", "v0"]);
@@ -808,9 +808,9 @@ fn br_13_large_route_dump() {
     });
 }
 
-/// BR-15: tun has no IFLA_ADDRESS; it lists with no MAC and can be set down and flushed.
+/// Tun has no IFLA_ADDRESS; it lists with no MAC and can be set down and flushed.
 #[test]
-fn br_15_link_without_mac() {
+fn link_without_mac() {
     let _ns = Netns::enter();
     ip(&["tuntap", "add", "mode", "tun", "name", "tun0"]);
     ip(&["link", "set", "tun0", "up"]);
@@ -835,9 +835,9 @@ fn br_15_link_without_mac() {
     });
 }
 
-/// BR-16: admin state, lower-layer state, operstate and carrier are separate facts.
+/// Admin state, lower-layer state, operstate and carrier are separate facts.
 #[test]
-fn br_16_admin_and_oper_state_separate() {
+fn admin_and_oper_state_separate() {
     let _ns = Netns::enter();
     ip(&["link", "add", "w0", "type", "veth", "peer", "name", "w0p"]);
     ip(&["link", "set", "w0", "up"]);
@@ -865,10 +865,10 @@ fn br_16_admin_and_oper_state_separate() {
     });
 }
 
-/// BR-18: ESRCH on a route the kernel already removed is a typed not-found; link down keeps IPv4
+/// ESRCH on a route the kernel already removed is a typed not-found; link down keeps IPv4
 /// addresses, so a flush is still needed.
 #[test]
-fn br_18_routes_gone_after_link_down() {
+fn routes_gone_after_link_down() {
     let _ns = Netns::enter();
     veth("v1");
     ip(&["addr", "add", "198.51.100.10/24", "dev", "v1"]);
@@ -928,10 +928,10 @@ fn br_18_routes_gone_after_link_down() {
     });
 }
 
-/// BR-19: an error reply ends its request and the next request still completes.
+/// An error reply ends its request and the next request still completes.
 /// (The timeout path is tested in `conn.rs` with a request the kernel never answers.)
 #[test]
-fn br_19_error_then_list_and_timeout() {
+fn error_then_list_and_timeout() {
     let _ns = Netns::enter();
     veth("v0");
     block_on(async {
@@ -1018,10 +1018,10 @@ fn kernel_error_keeps_extended_ack() {
     });
 }
 
-/// BR-13: a filtered snapshot keeps the routes that matter and only a few of the rest, while
+/// A filtered snapshot keeps the routes that matter and only a few of the rest, while
 /// still reading the whole dump.
 #[test]
-fn br_13_filtered_snapshot_keeps_few_routes() {
+fn filtered_snapshot_keeps_few_routes() {
     let _ns = Netns::enter();
     veth("v0");
     veth("v1");
