@@ -300,10 +300,12 @@ pub fn progress(model: &Model, name: &str) -> Page {
     let mut page = Page::new("ISOLATING", "please wait");
     page.push(format!("uplink {name}"), Tone::Normal);
     page.push("taking every other interface down", Tone::Warn);
-    page.push(
-        format!("state: {}", model.engine.state),
-        state_tone(&model.engine.state),
-    );
+    // Until the engine reports the new uplink, its state still belongs to the old selection.
+    let state = match model.engine.uplink.as_deref() {
+        Some(uplink) if uplink == name => model.engine.state.as_str(),
+        _ => "isolating",
+    };
+    page.push(format!("state: {state}"), state_tone(state));
     page
 }
 
