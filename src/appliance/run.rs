@@ -30,6 +30,7 @@ pub struct RunOptions {
 /// Runs the appliance until SIGINT or SIGTERM; returns the exit code.
 pub async fn run(context: &Context, options: RunOptions) -> anyhow::Result<u8> {
     let shutdown = signals::shutdown_on_signal()?;
+    let _lock = context.lock()?;
     let selection = context.saved_selection()?;
     let netlink = context.connect()?;
     let engine = context.engine(selection);

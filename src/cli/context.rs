@@ -67,6 +67,22 @@ impl Context {
         uplinks.collect()
     }
 
+    /// Takes the state directory's lock, so that one process at a time enforces isolation.
+    ///
+    /// Two enforcers with different selections would take each other's uplink down in turn.
+    pub fn lock(&self) -> anyhow::Result<std::fs::File> {
+        match self.store.try_lock()? {
+            Some(lock) => Ok(lock),
+            None => anyhow::bail!(
+                "another rustyjack process (the service, or a `select --watch`) is enforcing isolation with {}; choose the uplink on its screen, or stop it first (systemctl stop rustyjack)",
+                self.store
+                    .path()
+                    .parent()
+                    .map_or_else(String::new, |dir| dir.display().to_string())
+            ),
+        }
+    }
+
     /// Opens the request connection with the configured deadline.
     pub fn connect(&self) -> anyhow::Result<Netlink> {
         let options = NetlinkOptions {

@@ -21,6 +21,7 @@ pub async fn select(context: &Context, name: &str, watch: bool) -> anyhow::Resul
     } else {
         None
     };
+    let _lock = context.lock()?;
     let netlink = context.connect()?;
     let link = resolve(&netlink, name).await?;
     if link.is_loopback() {
@@ -95,6 +96,7 @@ fn print_report(report: &Report, engine: &Engine) {
 
 /// Forgets the saved selection; links stay as they are.
 pub fn release(context: &Context) -> anyhow::Result<u8> {
+    let _lock = context.lock()?;
     if context.store.clear()? {
         println!("selection released; interfaces stay as they are");
     } else {

@@ -23,6 +23,9 @@ pub const DEFAULT_DIR: &str = "/var/lib/rustyjack";
 /// Name of the selection file inside the state directory.
 pub const FILE_NAME: &str = "selection.json";
 
+/// Name of the lock file beside the selection.
+pub const LOCK_FILE_NAME: &str = "lock";
+
 /// The only format version this build reads and writes.
 const VERSION: u64 = 1;
 
@@ -154,6 +157,29 @@ impl StateStore {
     }
 
     /// Renames the damaged file to a new name next to it and reports it as damaged.
+    /// Takes the lock that makes one process at a time enforce with this directory, creating the
+    /// directory if needed; the lock lasts as long as the returned file stays open.
+    ///
+    /// Returns `Ok(None)` when another process holds it. The lock is a whole-file lock
+    /// (flock(2)), which the kernel drops when its holder exits, SIGKILL included.
+    pub fn try_lock(&self) -> Result<Option<File>, StateError> {
+        self.create_dir()?;
+        let path = self.dir.join(LOCK_FILE_NAME);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|source| StateError::new("open", &path, source))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(fs::TryLockError::WouldBlock) => Ok(None),
+            Err(fs::TryLockError::Error(source)) => Err(StateError::new("lock", &path, source)),
+        }
+    }
+
     /// Renames something that is not a regular file out of the way, under a damaged name.
     fn move_aside(&self, path: &Path, reason: String) -> Result<Loaded, StateError> {
         let kept_as = unique_damaged_name(path);
