@@ -20,7 +20,7 @@ use crate::ratelimit::Repeats;
 /// client or a routing burst does not overrun it while an `enforce` call runs.
 pub const MONITOR_BUFFER: usize = 1024 * 1024;
 
-/// What the operator asks of the running appliance.
+/// An operator's request to the running appliance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Select(String),
@@ -86,7 +86,7 @@ impl Enforcer {
 
     /// Enforces until `shutdown` turns true, handing every report to `publish`.
     ///
-    /// A failed snapshot (the kernel did not answer in time, say) is logged and retried at the
+    /// A failed snapshot (the kernel did not reply in time, say) is logged and retried at the
     /// next wake-up; it never ends the loop, because a hung appliance is a lost device.
     pub async fn run(
         &mut self,

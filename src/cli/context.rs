@@ -1,4 +1,4 @@
-//! What every changing command needs: the validated configuration, the keep set, the saved
+//! The shared setup of every changing command: the validated configuration, the keep set, the saved
 //! selection and the netlink connection.
 
 use std::collections::BTreeMap;

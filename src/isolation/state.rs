@@ -156,7 +156,6 @@ impl StateStore {
         }
     }
 
-    /// Renames the damaged file to a new name next to it and reports it as damaged.
     /// Takes the lock that makes one process at a time enforce with this directory, creating the
     /// directory if needed; the lock lasts as long as the returned file stays open.
     ///
@@ -188,6 +187,7 @@ impl StateStore {
         Ok(Loaded::Damaged { kept_as, reason })
     }
 
+    /// Keeps the damaged file under a new name next to it and reports it as damaged.
     fn keep_aside(&self, path: &Path, reason: String) -> Result<Loaded, StateError> {
         let kept_as = link_unique(path)?;
         fs::remove_file(path).map_err(|source| StateError::new("remove", path, source))?;
@@ -240,8 +240,6 @@ fn decode(bytes: &[u8]) -> Result<String, String> {
     Ok(file.uplink)
 }
 
-/// Hard-links `path` to `<path>.damaged-<unix time>`, adding `-1`, `-2`... until the name is
-/// new. link(2) fails with EEXIST instead of replacing, so an earlier damaged copy is never lost.
 /// Returns a `.damaged-<unix time>[-N]` name next to `path` that does not exist yet.
 fn unique_damaged_name(path: &Path) -> PathBuf {
     let seconds = SystemTime::now()
@@ -257,6 +255,8 @@ fn unique_damaged_name(path: &Path) -> PathBuf {
         .expect("the attempt counter covers every u32")
 }
 
+/// Hard-links `path` to `<path>.damaged-<unix time>`, adding `-1`, `-2`... until the name is
+/// new. link(2) fails with EEXIST instead of replacing, so an earlier damaged copy is never lost.
 fn link_unique(path: &Path) -> Result<PathBuf, StateError> {
     let seconds = SystemTime::now()
         .duration_since(UNIX_EPOCH)
