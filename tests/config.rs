@@ -513,3 +513,41 @@ fn example_documents_every_known_key() {
         );
     }
 }
+
+#[test]
+fn fifo_and_device_are_read_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.toml");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo reads the NUL-terminated path, which outlives the call.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+
+    for path in [fifo.as_path(), Path::new("/dev/zero")] {
+        let error = Config::load(path).expect_err("only a regular file is a configuration");
+        let cause = std::error::Error::source(&error).unwrap().to_string();
+        assert_eq!(cause, "not a regular file", "{}", path.display());
+    }
+}
+
+#[test]
+fn gateway_must_be_usable_host() {
+    let cases = [
+        ("192.0.2.0", "the network address of the subnet"),
+        ("192.0.2.255", "the broadcast address of the subnet"),
+        ("192.0.2.10", "the interface's own address"),
+    ];
+    for (gateway, why) in cases {
+        let text = format!("[uplink.eth0]\naddress = \"192.0.2.10/24\"\ngateway = \"{gateway}\"\n");
+        let expected = format!(
+            "test.toml:3: key `uplink.eth0.gateway`: gateway {gateway} is {why}; use the router's address"
+        );
+        assert_single(&text, &expected);
+    }
+    let own6 = "[uplink.eth0]\naddress6 = \"2001:db8::10/64\"\ngateway6 = \"2001:db8::10\"\n";
+    assert_eq!(problems(own6).len(), 1);
+    let point_to_point = "[uplink.eth0]\naddress = \"192.0.2.1/31\"\ngateway = \"192.0.2.0\"\n";
+    assert!(
+        parse(point_to_point).is_ok(),
+        "a /31 has no network or broadcast address"
+    );
+}

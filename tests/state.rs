@@ -204,3 +204,20 @@ fn save_error_names_directory() {
     let expected = format!("cannot create directory {}", not_a_dir.display());
     assert_eq!(error.to_string(), expected);
 }
+
+#[test]
+fn symlink_loop_is_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("selection.json");
+    let other = dir.path().join("a");
+    std::os::unix::fs::symlink(&other, &file).unwrap();
+    std::os::unix::fs::symlink(&file, &other).unwrap();
+
+    let loaded = StateStore::new(dir.path()).load().unwrap();
+
+    assert!(matches!(loaded, Loaded::Damaged { .. }), "{loaded:?}");
+    assert!(
+        std::fs::symlink_metadata(&file).is_err(),
+        "the loop was moved aside"
+    );
+}

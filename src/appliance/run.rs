@@ -31,7 +31,13 @@ pub struct RunOptions {
 pub async fn run(context: &Context, options: RunOptions) -> anyhow::Result<u8> {
     let shutdown = signals::shutdown_on_signal()?;
     let _lock = context.lock()?;
-    let selection = context.saved_selection()?;
+    // An unreadable state directory must not stop the appliance: with no selection nothing is
+    // changed, and the operator can still choose on the screen.
+    let selection = context.saved_selection().unwrap_or_else(|error| {
+        tracing::error!(cause = %format!("{error:#}"), "cannot read the saved selection; starting without one");
+        eprintln!("rustyjack: {error:#}; starting with no uplink selected");
+        None
+    });
     let netlink = context.connect()?;
     let engine = context.engine(selection);
     let recheck = context.config.isolation.recheck_interval;

@@ -9,7 +9,7 @@ use super::BadInput;
 use super::context::Context;
 use crate::appliance::{Enforcer, signals};
 use crate::isolation::{Engine, Report, enforce};
-use crate::netlink::names::check_link_name;
+use crate::netlink::names::{check_link_name, escape_controls};
 use crate::netlink::{Kernel, Link, Netlink};
 
 /// Makes `name` the uplink, isolates the rest, and saves the choice; with `watch`, keeps
@@ -113,18 +113,19 @@ pub async fn check(context: &Context) -> anyhow::Result<u8> {
     };
     let netlink = context.connect()?;
     let snapshot = netlink.snapshot().await?;
+    let shown = escape_controls(&selection).into_owned();
     let found = context
         .engine(Some(selection.clone()))
         .violations(&snapshot);
     if found.is_empty() {
-        println!("isolation holds for uplink {selection}");
+        println!("isolation holds for uplink {shown}");
         return Ok(0);
     }
     for violation in &found {
         println!("{violation}");
     }
     let violations = count(found.len(), "violation", "violations");
-    println!("{violations} of isolation for uplink {selection}");
+    println!("{violations} of isolation for uplink {shown}");
     Ok(1)
 }
 

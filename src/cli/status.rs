@@ -7,6 +7,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use crate::netlink::names::escape_controls;
 use crate::netlink::types::{protocol_name, route_type, scope_name, table};
 use crate::netlink::{Address, Kernel, Link, Netlink, NetlinkOptions, Route, Snapshot};
 
@@ -215,7 +216,7 @@ pub fn write_text(text: &mut impl std::io::Write, status: &StatusJson) -> std::i
         writeln!(
             text,
             "{:<16} {:<5} {:<15} {}",
-            printable(&interface.name),
+            escape_controls(&interface.name),
             admin,
             interface.oper_state,
             interface.mac.as_deref().unwrap_or("-")
@@ -244,11 +245,11 @@ pub fn write_text(text: &mut impl std::io::Write, status: &StatusJson) -> std::i
             write!(text, " via {gateway}")?;
         }
         if let Some(interface) = &route.interface {
-            write!(text, " dev {}", printable(interface))?;
+            write!(text, " dev {}", escape_controls(interface))?;
         }
         for hop in &route.nexthops {
             let via = hop.gateway.as_deref().unwrap_or("-");
-            let dev = printable(hop.interface.as_deref().unwrap_or("-"));
+            let dev = escape_controls(hop.interface.as_deref().unwrap_or("-"));
             write!(text, " nexthop via {via} dev {dev} weight {}", hop.weight)?;
         }
         let metric = route
@@ -262,14 +263,4 @@ pub fn write_text(text: &mut impl std::io::Write, status: &StatusJson) -> std::i
         )?;
     }
     Ok(())
-}
-
-/// Escapes control characters in a name, which the kernel allows and which could otherwise
-/// move the cursor or clear the operator's terminal.
-fn printable(name: &str) -> String {
-    if name.chars().any(char::is_control) {
-        name.escape_debug().to_string()
-    } else {
-        name.to_string()
-    }
 }

@@ -427,6 +427,11 @@ impl Checker {
             self.invalid(section, name, value, accepted);
             return None;
         }
+        if let Some(why) = unusable_gateway(gateway, cidr) {
+            let message = format!("gateway {gateway} is {why}; use the router's address");
+            self.report(value.line, section.key(name), message);
+            return None;
+        }
         Some(gateway)
     }
 }
@@ -654,6 +659,28 @@ fn parse_cidr(text: &str) -> Option<Cidr> {
 fn is_host_address(address: IpAddr) -> bool {
     let broadcast = address == IpAddr::V4(Ipv4Addr::BROADCAST);
     !(address.is_unspecified() || address.is_loopback() || address.is_multicast() || broadcast)
+}
+
+/// Returns why the kernel would refuse `gateway` as next hop on `cidr`'s subnet, if it would:
+/// the interface's own address, or the IPv4 network or broadcast address of a subnet that has
+/// them (prefixes up to /30).
+fn unusable_gateway(gateway: IpAddr, cidr: Cidr) -> Option<&'static str> {
+    if gateway == cidr.address {
+        return Some("the interface's own address");
+    }
+    let (IpAddr::V4(gateway), IpAddr::V4(address)) = (gateway, cidr.address) else {
+        return None;
+    };
+    if cidr.prefix_len > 30 {
+        return None;
+    }
+    let host_bits = u32::MAX >> cidr.prefix_len;
+    let network = u32::from(address) & !host_bits;
+    match u32::from(gateway) {
+        value if value == network => Some("the network address of the subnet"),
+        value if value == network | host_bits => Some("the broadcast address of the subnet"),
+        _ => None,
+    }
 }
 
 /// Returns true when `gateway` is inside the subnet of `cidr`, or IPv6 link-local.

@@ -174,7 +174,7 @@ impl Config {
 
     /// Reads and validates the file at `path`; a missing file gives the defaults.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        match std::fs::read_to_string(path) {
+        match read_regular_file(path) {
             Ok(text) => Config::parse(&text, path),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
             Err(source) => Err(ConfigError::Read {
@@ -193,6 +193,32 @@ impl Config {
         let table = raw::parse(text).map_err(|errors| invalid(check::syntax_problems(errors)))?;
         check::check(&table).map_err(invalid)
     }
+}
+
+/// Largest configuration file read; the commented example is under 10 KiB.
+const MAX_CONFIG_LEN: u64 = 1024 * 1024;
+
+/// Reads a configuration file of at most [`MAX_CONFIG_LEN`] bytes.
+///
+/// Anything but a regular file is refused before reading: a FIFO would block the read and
+/// `/dev/zero` would fill the memory.
+fn read_regular_file(path: &Path) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(Error::new(ErrorKind::InvalidInput, "not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_LEN + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CONFIG_LEN {
+        let message = format!("larger than {MAX_CONFIG_LEN} bytes");
+        return Err(Error::new(ErrorKind::InvalidData, message));
+    }
+    String::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::InvalidData, "not UTF-8 text"))
 }
 
 impl IsolationSettings {

@@ -35,6 +35,7 @@ use super::keep::KeepSet;
 use super::uplink::{StaticUplink, static_shortfalls};
 use super::violation::{Role, Roles, Violation, address_text, violations};
 use crate::netlink::error::errno;
+use crate::netlink::names::escape_controls;
 use crate::netlink::{Address, Error, Route, Snapshot};
 
 /// RT_SCOPE_UNIVERSE: an address that reaches beyond the link.
@@ -700,13 +701,14 @@ fn correction(violation: &Violation) -> Action {
 
 /// Describes a corrected leak for logs and the UI event list.
 fn leak_text(violation: &Violation) -> String {
+    let who = escape_controls(violation.link_name());
     match violation {
-        Violation::LinkUp { name, .. } => format!("{name}: link was up, set down"),
-        Violation::Address { name, address } => {
-            format!("{name}: address {} removed", address_text(address))
+        Violation::LinkUp { .. } => format!("{who}: link was up, set down"),
+        Violation::Address { address, .. } => {
+            format!("{who}: address {} removed", address_text(address))
         }
-        Violation::Route { name, printed, .. } => format!("{name}: route {printed} removed"),
-        Violation::UplinkDown { name, .. } => format!("{name}: uplink was down, set up"),
+        Violation::Route { printed, .. } => format!("{who}: route {printed} removed"),
+        Violation::UplinkDown { .. } => format!("{who}: uplink was down, set up"),
         other => format!("{other}; added"),
     }
 }

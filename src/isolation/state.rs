@@ -92,7 +92,10 @@ impl StateStore {
         let bytes = match read_limited(&path) {
             Ok(bytes) => bytes,
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Loaded::None),
-            Err(error) if error.kind() == io::ErrorKind::InvalidData => {
+            Err(error)
+                if error.kind() == io::ErrorKind::InvalidData
+                    || error.raw_os_error() == Some(libc::ELOOP) =>
+            {
                 return self.move_aside(&path, error.to_string());
             }
             Err(source) => return Err(StateError::new("read", &path, source)),

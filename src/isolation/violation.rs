@@ -16,6 +16,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use super::keep::KeepSet;
+use crate::netlink::names::escape_controls;
 use crate::netlink::types::route_type;
 use crate::netlink::{Address, Link, Route, Snapshot};
 
@@ -143,52 +144,42 @@ impl Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let who = escape_controls(self.link_name());
         match self {
-            Violation::LinkUp { name, .. } => write!(f, "{name}: link is up"),
-            Violation::Address { name, address } => {
-                write!(f, "{name}: address {} present", address_text(address))
+            Violation::LinkUp { .. } => write!(f, "{who}: link is up"),
+            Violation::Address { address, .. } => {
+                write!(f, "{who}: address {} present", address_text(address))
             }
-            Violation::Route {
-                name,
-                route,
-                printed,
-                ..
-            } if route.is_default() => {
+            Violation::Route { route, printed, .. } if route.is_default() => {
                 write!(
                     f,
-                    "{name}: {printed} leaves through it, which is not the uplink"
+                    "{who}: {printed} leaves through it, which is not the uplink"
                 )
             }
-            Violation::Route { name, printed, .. } => write!(f, "{name}: route {printed} uses it"),
-            Violation::UplinkDown { name, .. } => write!(f, "{name}: uplink is down"),
+            Violation::Route { printed, .. } => write!(f, "{who}: route {printed} uses it"),
+            Violation::UplinkDown { .. } => write!(f, "{who}: uplink is down"),
             Violation::StaticAddressMissing {
-                name,
                 address,
                 prefix_len,
                 ..
             } => write!(
                 f,
-                "{name}: configured address {address}/{prefix_len} missing"
+                "{who}: configured address {address}/{prefix_len} missing"
             ),
-            Violation::StaticGatewayConflict {
-                name,
-                route,
-                gateway,
-                ..
-            } => {
+            Violation::StaticGatewayConflict { route, gateway, .. } => {
                 let via = route
                     .gateway
                     .map(|g| format!(" via {g}"))
                     .unwrap_or_default();
                 write!(
                     f,
-                    "{name}: default{via} metric {} blocks the configured gateway {gateway}",
+                    "{who}: default{via} metric {} blocks the configured gateway {gateway}",
                     route.metric()
                 )
             }
-            Violation::StaticGatewayMissing { name, route, .. } => {
+            Violation::StaticGatewayMissing { route, .. } => {
                 let gateway = route.gateway.map(|g| g.to_string()).unwrap_or_default();
-                write!(f, "{name}: configured default via {gateway} missing")
+                write!(f, "{who}: configured default via {gateway} missing")
             }
         }
     }

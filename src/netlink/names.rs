@@ -61,6 +61,16 @@ pub fn parse_mac(op: &'static str, text: &str) -> Result<HwAddr> {
     }
 }
 
+/// Escapes control characters in a name for terminals and logs; the kernel allows them in
+/// interface names, and printed raw they could move the cursor or clear the operator's screen.
+pub fn escape_controls(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.chars().any(char::is_control) {
+        std::borrow::Cow::Owned(name.escape_debug().to_string())
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
+}
+
 /// Quotes the value and escapes control characters, so that an empty name or one with spaces
 /// stays visible and an error message never carries raw NUL or newlines.
 fn printable(text: &str) -> String {
