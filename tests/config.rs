@@ -136,10 +136,10 @@ level = "debug"
 "#;
     let config = parse(text).unwrap();
 
-    assert!(config.isolation.keeps("wg0"));
-    assert!(config.isolation.keeps("tun1"));
-    assert!(config.isolation.keeps("lo"));
-    assert!(!config.isolation.keeps("eth1"));
+    let keeps = |name: &str| config.isolation.keep.iter().any(|p| p.matches(name));
+    assert!(keeps("wg0"));
+    assert!(keeps("tun1"));
+    assert!(!keeps("eth1"));
     assert_eq!(config.isolation.recheck_interval, Duration::from_secs(30));
     assert_eq!(config.isolation.request_timeout, Duration::from_millis(500));
 

@@ -221,16 +221,6 @@ fn read_regular_file(path: &Path) -> std::io::Result<String> {
     String::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::InvalidData, "not UTF-8 text"))
 }
 
-impl IsolationSettings {
-    /// Returns true when `name` is loopback (`lo`) or matches a keep pattern.
-    ///
-    /// NOTE: a renamed loopback device is recognised only by its link flags (IFF_LOOPBACK), which
-    /// the caller has and this function does not.
-    pub fn keeps(&self, name: &str) -> bool {
-        name == "lo" || self.keep.iter().any(|pattern| pattern.matches(name))
-    }
-}
-
 impl Default for IsolationSettings {
     fn default() -> IsolationSettings {
         IsolationSettings {
