@@ -6,6 +6,10 @@
 //! Wake-ups are context switches of every thread of the appliance (/proc/PID/task/*/status),
 //! which counts each time the process was scheduled, whatever woke it.
 
+mod support;
+
+use support::*;
+
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -66,14 +70,6 @@ fn main() {
         );
     }
     println!("| wake-ups per second while idle ({IDLE_SECONDS} s) | {idle_wakeups:.2} |");
-}
-
-fn enter_private_namespace() {
-    // SAFETY: unshare takes no pointers; it runs before any other thread exists.
-    let result = unsafe { libc::unshare(libc::CLONE_NEWNET) };
-    assert_eq!(result, 0, "unshare(CLONE_NEWNET) failed: run as root");
-    let links = output("ip", &["-o", "link"]);
-    assert_eq!(links.lines().count(), 1, "the new namespace is not empty");
 }
 
 /// eth0, wlan0 and usb0 as veth pairs; the peers (`*p`) stand for the gateways and are kept.
@@ -170,26 +166,6 @@ fn context_switches(pid: u32) -> u64 {
         }
     }
     total
-}
-
-fn ip_batch(lines: &str) {
-    use std::io::Write;
-    let mut child = Command::new("ip")
-        .args(["-batch", "-"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(lines.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success(), "ip -batch failed");
-}
-
-fn output(program: &str, args: &[&str]) -> String {
-    String::from_utf8(Command::new(program).args(args).output().unwrap().stdout).unwrap()
 }
 
 fn tempdir() -> std::path::PathBuf {

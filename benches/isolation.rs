@@ -14,7 +14,11 @@
 //! The same trials run against `select eth0 --watch` and against a shell loop that reacts to
 //! `ip monitor` with `ip`, one after the other, in the same namespace.
 
-use std::io::{BufRead, BufReader, Write};
+mod support;
+
+use support::*;
+
+use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -102,14 +106,6 @@ fn main() {
             ms(times[times.len() - 1])
         );
     }
-}
-
-fn enter_private_namespace() {
-    // SAFETY: unshare takes no pointers; it runs before any other thread exists.
-    let result = unsafe { libc::unshare(libc::CLONE_NEWNET) };
-    assert_eq!(result, 0, "unshare(CLONE_NEWNET) failed: run as root");
-    let links = output("ip", &["-o", "link"]);
-    assert_eq!(links.lines().count(), 1, "the new namespace is not empty");
 }
 
 /// eth0 (the uplink) with addresses and defaults, and wlan0 down; both veths with kept peers.
@@ -280,28 +276,6 @@ fn time_select(base: &[String], count: usize) -> Vec<Duration> {
     times
 }
 
-fn ip_batch(lines: &str) {
-    let mut child = Command::new("ip")
-        .args(["-batch", "-"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(lines.as_bytes())
-        .unwrap();
-    assert!(
-        child.wait().unwrap().success(),
-        "ip -batch failed on:\n{lines}"
-    );
-}
-
-fn output(program: &str, args: &[&str]) -> String {
-    String::from_utf8(Command::new(program).args(args).output().unwrap().stdout).unwrap()
-}
-
 fn index_of(name: &str) -> u32 {
     let text = output("ip", &["-o", "link", "show", "dev", name]);
     text.split(':').next().unwrap().trim().parse().unwrap()
@@ -309,14 +283,6 @@ fn index_of(name: &str) -> u32 {
 
 fn us(duration: Duration) -> String {
     format!("{:.0} µs", duration.as_secs_f64() * 1e6)
-}
-
-fn ms(duration: Duration) -> String {
-    format!("{:.2} ms", duration.as_secs_f64() * 1e3)
-}
-
-fn ratio(a: Duration, b: Duration) -> f64 {
-    a.as_secs_f64() / b.as_secs_f64()
 }
 
 /// Link and address notifications with kernel timestamps, read on a thread of their own.

@@ -4,6 +4,10 @@
 //! of its own (unshare), builds 512 interfaces and 5,000 routes there, and measures runs
 //! interleaved so that machine noise hits both sides alike. It prints a Markdown table.
 
+mod support;
+
+use support::*;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -90,21 +94,6 @@ async fn listing() -> (Vec<Duration>, Vec<Duration>) {
     (one_dump, per_interface)
 }
 
-fn enter_private_namespace() {
-    // SAFETY: unshare takes no pointers; it runs before any other thread exists.
-    let result = unsafe { libc::unshare(libc::CLONE_NEWNET) };
-    assert_eq!(result, 0, "unshare(CLONE_NEWNET) failed: run as root");
-    let links = String::from_utf8(
-        Command::new("ip")
-            .args(["-o", "link"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
-    assert_eq!(links.lines().count(), 1, "the new namespace is not empty");
-}
-
 /// 256 veth pairs (512 interfaces) with an IPv4 address each, and 5,000 routes in 10 tables.
 fn build_namespace() {
     let mut batch = String::from("link set lo up\n");
@@ -163,12 +152,4 @@ fn count_lines(args: &[&str]) -> usize {
 fn median(samples: &mut [Duration]) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
-}
-
-fn ratio(a: Duration, b: Duration) -> f64 {
-    a.as_secs_f64() / b.as_secs_f64()
-}
-
-fn ms(duration: Duration) -> String {
-    format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
 }
