@@ -452,7 +452,7 @@ fn several_defaults_and_metrics() {
         backup.metric = Some(100);
         netlink.route_default_add(&backup).await.unwrap();
 
-        // IPv6 without a metric is stored with 1024, and the module says so.
+        // IPv6 without a metric is stored with 1024, and the module returns that metric.
         let mut v6 = DefaultRoute::via(ipaddr("fe80::1"));
         v6.oif = Some(v0);
         let added = netlink.route_default_add(&v6).await.unwrap();
@@ -498,7 +498,8 @@ fn several_defaults_and_metrics() {
         "{v4}"
     );
     let v6 = ip_out(&["-6", "route", "show", "default"]);
-    assert!(v6.contains("dev v0") && !v6.contains("dev v1"), "{v6}");
+    assert!(v6.contains("dev v0"), "{v6}");
+    assert!(!v6.contains("dev v1"), "{v6}");
 }
 
 /// An IPv6 link-local gateway without an output interface is rejected up front.
@@ -856,7 +857,8 @@ fn admin_and_oper_state_separate() {
         ip(&["link", "set", "w0p", "up"]);
         wait_for(|| ip_out(&["link", "show", "w0"]).contains("state UP"));
         let w = netlink.link_get(w0).await.unwrap();
-        assert!(w.is_running() && w.lower_up);
+        assert!(w.is_running());
+        assert!(w.lower_up);
 
         let ifb = netlink.link_get(ifb0).await.unwrap();
         assert!(!ifb.admin_up);
@@ -929,7 +931,7 @@ fn routes_gone_after_link_down() {
 }
 
 /// An error reply ends its request and the next request still completes.
-/// (The timeout path is tested in `conn.rs` with a request the kernel never answers.)
+/// (The timeout path is tested in `conn.rs` with a request the kernel never replies to.)
 #[test]
 fn error_then_list_and_timeout() {
     let _ns = Netns::enter();
@@ -976,7 +978,8 @@ fn multipath_route_lists_nexthops() {
             .iter()
             .find(|r| r.nexthops.len() == 2)
             .expect("multipath listed");
-        assert!(multipath.uses_link(v0) && multipath.uses_link(v1));
+        assert!(multipath.uses_link(v0));
+        assert!(multipath.uses_link(v1));
         let weights: Vec<u16> = multipath.nexthops.iter().map(|hop| hop.weight).collect();
         assert_eq!(weights, vec![2, 1]);
         netlink.route_del(multipath).await.unwrap();

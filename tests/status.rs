@@ -181,7 +181,7 @@ fn status_json_matches_iproute2() {
 }
 
 /// One comparable line per route as iproute2 prints it; local-table and non-unicast kernel
-/// bookkeeping (broadcast, local, multicast, anycast) are left out as the contract says.
+/// bookkeeping (broadcast, local, multicast, anycast) are left out, as `status --json` documents.
 fn witness_route_key(route: &Value, family: &str) -> Option<String> {
     let table = route["table"].as_str().unwrap_or("main");
     let kind = route["type"].as_str().unwrap_or("unicast");

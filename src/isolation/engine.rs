@@ -11,7 +11,7 @@
 //! link other than the uplink up.
 //!
 //! A failed action is retried with exponential backoff from 100 ms up to 30 s, measured from the
-//! `now` passed to [`Engine::record`]. A delete that the kernel answers with "not found" counts as
+//! `now` passed to [`Engine::record`]. A delete that the kernel rejects with "not found" counts as
 //! done, and the next snapshot confirms it: if the object is still listed, the action becomes a
 //! failure. ERFKILL on bringing the uplink up means the radio is blocked; that action then waits
 //! for [`Engine::record_link_event`] on the uplink instead of a timer.
@@ -43,8 +43,8 @@ const SCOPE_GLOBAL: u8 = 0;
 /// RTPROT_KERNEL (linux/rtnetlink.h): a route the kernel made itself, such as an address's prefix.
 const RTPROT_KERNEL: u8 = 2;
 
-/// Leaks of one snapshot that are logged one by one; the rest are counted in one line, so a
-/// burst (thousands of addresses from a misbehaving daemon) does not flood the journal.
+/// Maximum leaks of one snapshot logged one by one. The rest are counted in one line, so a burst
+/// (thousands of addresses from a misbehaving daemon) does not flood the journal.
 const MAX_LEAK_LINES: usize = 8;
 
 /// Delay before the first retry of a failed action; each further failure doubles it.
@@ -467,8 +467,8 @@ impl Engine {
             let link_or_address = new.iter().any(|v| !matches!(v, Violation::Route { .. }));
             for violation in new {
                 // The kernel adds local, prefix and multicast routes with every address and every
-                // link that comes up; they are part of that leak, not leaks of their own. They
-                // are still deleted.
+                // link that comes up. They belong to that leak, not to leaks of their own, and
+                // they are still deleted.
                 let follows = matches!(violation, Violation::Route { route, .. }
                     if route.protocol == RTPROT_KERNEL && link_or_address);
                 if !follows {

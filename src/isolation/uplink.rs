@@ -3,18 +3,15 @@
 //! Isolation leaves the uplink's own addresses and routes alone, except that a configured
 //! address or gateway must be present. A missing one is a shortfall the engine corrects by
 //! adding it, after the uplink is up. Gateways go into the main table, with the kernel's default
-//! metric (0 for IPv4, 1024 for IPv6); another default of the uplink with that same metric is
-//! deleted first, since the kernel would refuse the add.
+//! metric (0 for IPv4, 1024 for IPv6). Another default of the uplink with that same metric is
+//! deleted first, because the kernel would reject the add with EEXIST.
 
 use std::net::IpAddr;
 
 use super::violation::Violation;
 use crate::netlink::ops::IPV6_DEFAULT_METRIC;
-use crate::netlink::types::{route_type, table};
+use crate::netlink::types::table;
 use crate::netlink::{Family, Link, Route, Snapshot};
-
-/// RTPROT_STATIC (linux/rtnetlink.h): a route added by an administrator or a daemon on its behalf.
-const PROTOCOL_STATIC: u8 = 4;
 
 /// Addresses and default gateways configured for one uplink (`[uplink.<name>]`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -54,7 +51,7 @@ pub fn static_shortfalls(
         if present {
             continue;
         }
-        let wanted = default_route(uplink.index, gateway);
+        let wanted = Route::via(None, gateway, uplink.index);
         // A default with the same metric, through any gateway, makes the add fail with EEXIST
         // (a DHCP client's, say): the configuration wins, so that route goes first.
         for route in &snapshot.routes {
@@ -87,23 +84,5 @@ fn kernel_metric(route: &Route) -> u32 {
         (Some(metric), _) => metric,
         (None, Family::Inet) => 0,
         (None, Family::Inet6) => IPV6_DEFAULT_METRIC,
-    }
-}
-
-fn default_route(index: u32, gateway: IpAddr) -> Route {
-    Route {
-        family: Family::of(&gateway),
-        table: table::MAIN,
-        destination: None,
-        dst_len: 0,
-        gateway: Some(gateway),
-        oif: Some(index),
-        priority: None,
-        protocol: PROTOCOL_STATIC,
-        scope: 0,
-        kind: route_type::UNICAST,
-        tos: 0,
-        pref_source: None,
-        nexthops: Vec::new(),
     }
 }

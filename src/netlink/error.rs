@@ -20,10 +20,10 @@ pub mod errno {
     pub const ERFKILL: i32 = 132;
 }
 
-/// What went wrong, apart from which operation and object it concerned.
+/// The cause of a failure, apart from the operation and object it concerned.
 #[derive(Debug)]
 pub enum ErrorKind {
-    /// The kernel answered with a negative errno, turned positive here, and an optional extended-ack
+    /// The kernel replied with a negative errno, turned positive here, and an optional extended-ack
     /// text (NLMSGERR_ATTR_MSG).
     Kernel { errno: i32, message: Option<String> },
     /// No reply arrived before the deadline.
@@ -36,7 +36,7 @@ pub enum ErrorKind {
     InvalidArgument(String),
     /// A reply could not be decoded.
     Decode(String),
-    /// The kernel acknowledged a delete, but a fresh list still holds the object.
+    /// The kernel acknowledged a delete, but a fresh list still contains the object.
     StillPresent,
     /// The socket itself failed.
     Io(std::io::Error),
@@ -81,8 +81,9 @@ impl Error {
     /// Returns true when a delete or lookup found no exact match (ENOENT, ESRCH, EADDRNOTAVAIL,
     /// ENODEV).
     ///
-    /// For addresses this means "no exact match", not "absent": EADDRNOTAVAIL also answers a
-    /// delete with the wrong prefix length, so callers confirm absence by listing again.
+    /// For addresses this means "no exact match", not "absent". The kernel also returns
+    /// EADDRNOTAVAIL for a delete with the wrong prefix length, so callers confirm absence by
+    /// listing again.
     pub fn is_not_found(&self) -> bool {
         matches!(
             self.errno(),

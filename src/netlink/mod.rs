@@ -73,7 +73,7 @@ pub trait Kernel {
         })
     }
 
-    /// Reads a snapshot that holds the routes `wanted` accepts plus the first `spare` of the
+    /// Reads a snapshot that contains the routes `wanted` accepts plus the first `spare` of the
     /// others, so that a full routing table is not kept when only some routes matter.
     async fn snapshot_filtered(
         &self,

@@ -51,8 +51,8 @@ pub struct Monitor {
 }
 
 impl Monitor {
-    /// Opens the socket, joins the link, address and route groups of both families, and asks
-    /// for a receive buffer of `receive_buffer` bytes.
+    /// Opens the socket, joins the link, address and route groups of both families, and requests
+    /// a receive buffer of `receive_buffer` bytes.
     ///
     /// The kernel doubles the request and caps it at net.core.rmem_max; the size it grants is
     /// logged and available from [`Monitor::receive_buffer`].

@@ -61,7 +61,7 @@ pub fn parse_mac(op: &'static str, text: &str) -> Result<HwAddr> {
     }
 }
 
-/// Escapes control characters in a name for terminals and logs; the kernel allows them in
+/// Escapes control characters in a name for terminals and logs. The kernel allows them in
 /// interface names, and printed raw they could move the cursor or clear the operator's screen.
 pub fn escape_controls(name: &str) -> std::borrow::Cow<'_, str> {
     if name.chars().any(char::is_control) {

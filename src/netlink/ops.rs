@@ -114,7 +114,7 @@ impl DefaultRoute {
             gateway: self.gateway,
             oif: self.oif,
             priority,
-            protocol: 4,
+            protocol: super::types::PROTOCOL_STATIC,
             scope: if self.gateway.is_some() {
                 0
             } else {
@@ -455,7 +455,7 @@ impl Netlink {
 
     /// Adds a default route, like `ip route add default via GW [dev X] [metric M] [table T]`.
     ///
-    /// Returns the route as the kernel holds it: an IPv6 default without a metric has 1024.
+    /// Returns the route as the kernel stores it: an IPv6 default without a metric has 1024.
     pub async fn route_default_add(&self, spec: &DefaultRoute) -> Result<Route> {
         let route = spec.to_route("route_default_add")?;
         self.route_add(&route).await?;
@@ -565,7 +565,7 @@ fn route_message(route: &Route, scope: u8) -> RouteMessage {
     header.address_family = parse::address_family(route.family);
     header.destination_prefix_length = route.dst_len;
     header.tos = route.tos;
-    // Ids above 255 only fit in RTA_TABLE; the header then holds RT_TABLE_COMPAT.
+    // Ids above 255 only fit in RTA_TABLE, so the header then carries RT_TABLE_COMPAT.
     header.table = u8::try_from(route.table).unwrap_or(table::COMPAT as u8);
     header.protocol = RouteProtocol::from(route.protocol);
     header.scope = RouteScope::from(scope);

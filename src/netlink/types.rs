@@ -72,7 +72,7 @@ impl OperState {
     }
 }
 
-/// A hardware address as the kernel holds it in IFLA_ADDRESS (six octets for Ethernet and Wi-Fi).
+/// A hardware address as the kernel reports it in IFLA_ADDRESS (six octets for Ethernet and Wi-Fi).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct HwAddr(pub Vec<u8>);
 
@@ -93,7 +93,7 @@ impl fmt::Display for HwAddr {
 pub struct Link {
     pub index: u32,
     pub name: String,
-    /// IFF_UP: the administrative state, the only flag that says "isolated" or not.
+    /// IFF_UP: the administrative state, the only flag that decides "isolated" or not.
     pub admin_up: bool,
     /// IFF_LOWER_UP: the driver reports the physical layer up.
     pub lower_up: bool,
@@ -107,7 +107,7 @@ pub struct Link {
     pub kind: Option<String>,
     /// ARPHRD_* link type from the message header (1 Ethernet, 65534 none, 772 loopback).
     pub link_type: u16,
-    /// True when the device answers wireless requests (IFLA_WIRELESS seen or a `wlan` name).
+    /// True when the device reports wireless attributes (IFLA_WIRELESS seen or a `wlan` name).
     pub wireless: bool,
 }
 
@@ -256,7 +256,30 @@ pub struct Route {
     pub nexthops: Vec<Nexthop>,
 }
 
+/// RTPROT_STATIC (linux/rtnetlink.h): a route added by an administrator or on their behalf.
+pub const PROTOCOL_STATIC: u8 = 4;
+
 impl Route {
+    /// Builds a unicast route in the main table through `gateway` out of `oif`, as
+    /// `ip route add` makes it (protocol static, no metric); no `destination` is the default.
+    pub fn via(destination: Option<(IpAddr, u8)>, gateway: IpAddr, oif: u32) -> Route {
+        Route {
+            family: Family::of(&gateway),
+            table: table::MAIN,
+            destination: destination.map(|(address, _)| address),
+            dst_len: destination.map_or(0, |(_, len)| len),
+            gateway: Some(gateway),
+            oif: Some(oif),
+            priority: None,
+            protocol: PROTOCOL_STATIC,
+            scope: 0,
+            kind: route_type::UNICAST,
+            tos: 0,
+            pref_source: None,
+            nexthops: Vec::new(),
+        }
+    }
+
     /// Returns true for a default route (prefix length 0) of either family.
     pub fn is_default(&self) -> bool {
         self.dst_len == 0
@@ -330,12 +353,12 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Returns the link with `index`, if the snapshot holds it.
+    /// Returns the link with `index`, if the snapshot contains it.
     pub fn link(&self, index: u32) -> Option<&Link> {
         self.links.iter().find(|link| link.index == index)
     }
 
-    /// Returns the link called `name`, if the snapshot holds it.
+    /// Returns the link called `name`, if the snapshot contains it.
     pub fn link_by_name(&self, name: &str) -> Option<&Link> {
         self.links.iter().find(|link| link.name == name)
     }

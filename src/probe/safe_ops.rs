@@ -16,7 +16,6 @@ use serde::Serialize;
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::dumps::micros;
-use crate::netlink::types::{route_type, table};
 use crate::netlink::{self, Family, Netlink, Route};
 
 const FIRST_ADDRESS: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
@@ -24,8 +23,6 @@ const SECOND_ADDRESS: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 2);
 const GATEWAY: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 254);
 const ROUTE_DESTINATION: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 0);
 const IPV6_ADDRESS: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xffff, 0, 0, 0, 0, 1);
-/// RTPROT_STATIC, the protocol `ip route add` uses.
-const PROTOCOL_STATIC: u8 = 4;
 
 /// One timed request.
 #[derive(Debug, Clone, Serialize)]
@@ -255,21 +252,8 @@ async fn exercise_link(
 
 /// Builds `203.0.113.0/24 via 198.18.0.254 dev #index` in the main table.
 fn probe_route(index: u32) -> Route {
-    Route {
-        family: Family::Inet,
-        table: table::MAIN,
-        destination: Some(IpAddr::V4(ROUTE_DESTINATION)),
-        dst_len: 24,
-        gateway: Some(IpAddr::V4(GATEWAY)),
-        oif: Some(index),
-        priority: None,
-        protocol: PROTOCOL_STATIC,
-        scope: 0,
-        kind: route_type::UNICAST,
-        tos: 0,
-        pref_source: None,
-        nexthops: Vec::new(),
-    }
+    let destination = (IpAddr::V4(ROUTE_DESTINATION), 24);
+    Route::via(Some(destination), IpAddr::V4(GATEWAY), index)
 }
 
 /// Deletes the pair if it exists and confirms that both ends are gone.

@@ -209,7 +209,7 @@ impl Drop for GatewayNs {
     }
 }
 
-/// Polls `condition` every 5 ms until it holds or `timeout` passes; returns whether it held.
+/// Polls `condition` every 5 ms until it is true or `timeout` passes, and returns the last result.
 pub fn wait_until(timeout: std::time::Duration, mut condition: impl FnMut() -> bool) -> bool {
     let deadline = std::time::Instant::now() + timeout;
     loop {
